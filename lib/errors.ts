@@ -1,0 +1,146 @@
+// Error construction in Node's own shapes, so callers can branch on `code`
+// exactly as they do for node:net.
+import { getSystemErrorName } from 'node:util';
+
+/** A system error as Node raises it, with the vsock/hvsock address attached. */
+export interface HvsockSystemError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  /** The address as a URI (`vsock://1:5000`, `hvsock://<vmId>/<serviceId>`). */
+  address?: string;
+  cid?: number;
+  port?: number;
+  vmId?: string;
+  serviceId?: string;
+  /** What to do next, where there is a known answer. */
+  hint?: string;
+}
+
+/** Address fields copied onto errors. */
+export interface ErrorAddress {
+  uri: string;
+  cid?: number;
+  port?: number;
+  vmId?: string;
+  serviceId?: string;
+}
+
+/** Stable library error codes (beyond Node's own). */
+export type HvsockErrorCode =
+  | 'ERR_HVSOCK_UNSUPPORTED_ADDRESS'
+  | 'ERR_HVSOCK_UNSUPPORTED_PLATFORM'
+  | 'ERR_HVSOCK_NO_ADOPTION'
+  | 'ERR_HVSOCK_SOCKET_NOT_REUSABLE'
+  | 'ERR_SERVER_ALREADY_LISTEN'
+  | 'ERR_SOCKET_CLOSED';
+
+/** Library errors: misuse or unsupported requests, with a stable `code`. */
+export class HvsockError extends Error {
+  readonly code: HvsockErrorCode;
+  constructor(code: HvsockErrorCode, message: string) {
+    super(message);
+    this.name = 'HvsockError';
+    this.code = code;
+  }
+}
+
+// Where users get stuck, by (syscall, code): the next step to take.
+function hintFor(syscall: string, code: string, address?: ErrorAddress): string | undefined {
+  if (code === 'EAFNOSUPPORT') {
+    return 'this kernel has no vsock support (AF_VSOCK): load the vsock module, or run inside a VM with a vsock device';
+  }
+  if (code === 'EADDRNOTAVAIL' && address?.cid === 1) {
+    return 'CID 1 (local loopback) needs the vsock_loopback kernel module: modprobe vsock_loopback';
+  }
+  if (code === 'ENODEV') {
+    return 'no vsock transport reaches this CID: is the VM running with a vsock device, and is the CID right?';
+  }
+  if (syscall === 'connect' && (code === 'ECONNRESET' || code === 'ECONNREFUSED')) {
+    return 'nothing is listening on that port (vsock reports this as a reset)';
+  }
+  if (code === 'EACCES' && syscall === 'bind') {
+    return 'binding this port needs privileges (ports below 1024 need CAP_NET_BIND_SERVICE)';
+  }
+  return undefined;
+}
+
+/**
+ * Builds an error from a negative status returned by the native layer.
+ * Message: `${syscall} ${code} ${address}` like Node's ExceptionWithHostPort.
+ */
+export function systemError(status: number, syscall: string, address?: ErrorAddress): HvsockSystemError {
+  let code: string;
+  try {
+    code = getSystemErrorName(status);
+  } catch {
+    code = 'UNKNOWN';
+  }
+  const hint = hintFor(syscall, code, address);
+  let message = `${syscall} ${code}`;
+  if (address) message += ` ${address.uri}`;
+  if (hint) message += ` (${hint})`;
+  const error = new Error(message) as HvsockSystemError;
+  error.code = code;
+  error.errno = status;
+  error.syscall = syscall;
+  if (address) {
+    error.address = address.uri;
+    if (address.cid !== undefined) error.cid = address.cid;
+    if (address.port !== undefined) error.port = address.port;
+    if (address.vmId !== undefined) error.vmId = address.vmId;
+    if (address.serviceId !== undefined) error.serviceId = address.serviceId;
+  }
+  if (hint) error.hint = hint;
+  return error;
+}
+
+interface CodedTypeError extends TypeError {
+  code: string;
+}
+interface CodedRangeError extends RangeError {
+  code: string;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
+  let shown = JSON.stringify(value) ?? String(value);
+  if (typeof value === 'bigint') shown = `${value}n`;
+  if (shown.length > 40) shown = `${shown.slice(0, 37)}...`;
+  return `type ${typeof value} (${shown})`;
+}
+
+/** Node's ERR_INVALID_ARG_TYPE. */
+export function invalidArgType(name: string, expected: string, actual: unknown): CodedTypeError {
+  const error = new TypeError(
+    `The "${name}" argument must be ${expected}. Received ${describe(actual)}`,
+  ) as CodedTypeError;
+  error.code = 'ERR_INVALID_ARG_TYPE';
+  return error;
+}
+
+/** Node's ERR_INVALID_ARG_VALUE. */
+export function invalidArgValue(name: string, value: unknown, reason: string): CodedTypeError {
+  let shown: string;
+  try {
+    shown = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
+  } catch {
+    shown = String(value);
+  }
+  if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
+  const error = new TypeError(`The argument '${name}' ${reason}. Received ${shown}`) as CodedTypeError;
+  error.code = 'ERR_INVALID_ARG_VALUE';
+  return error;
+}
+
+/** Node's ERR_OUT_OF_RANGE. */
+export function outOfRange(name: string, range: string, value: unknown): CodedRangeError {
+  const error = new RangeError(
+    `The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`,
+  ) as CodedRangeError;
+  error.code = 'ERR_OUT_OF_RANGE';
+  return error;
+}

@@ -1,0 +1,25 @@
+// hvsock: Hyper-V sockets and Linux AF_VSOCK as real net.Socket / net.Server.
+export {
+  VmId,
+  Cid,
+  PORT_ANY,
+  serviceIdFromPort,
+  portFromServiceId,
+  isVsockServiceId,
+  vmIdFromCid,
+  formatEndpoint,
+  type AddressOptions,
+  type Endpoint,
+} from './address';
+export { isGuid, parseGuid, guidToBytes, guidFromBytes } from './guid';
+export { HvsockError, type HvsockErrorCode, type HvsockSystemError } from './errors';
+export { connect, createConnection, VsockSocket, type ConnectOptions, type VsockAddressInfo } from './socket';
+export {
+  createServer,
+  VsockServer,
+  DEFAULT_BACKLOG,
+  type ServerOptions,
+  type ListenOptions,
+} from './server';
+export { type SocketSettings, type ConnectSettings } from './settings';
+export { getLocalCid } from './local';

@@ -1,0 +1,146 @@
+// Servers: a bound vsock fd goes into Node's TCP(SERVER) handle and net's own
+// listen/accept machinery runs it; accepted sockets become VsockSockets.
+import * as net from 'node:net';
+import {
+  addressBuffer,
+  decodeEndpoint,
+  encodeEndpoint,
+  errorAddress,
+  resolveVsockAddress,
+  type AddressOptions,
+  type Endpoint,
+} from './address';
+import { binding } from './binding';
+import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
+import { adoptListener, type StreamHandle } from './handles';
+import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
+import { adoptAcceptedSocket, type VsockAddressInfo } from './socket';
+
+const STREAM = 1;
+/** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
+export const DEFAULT_BACKLOG = 4096;
+
+export interface ServerOptions extends SocketSettings {
+  allowHalfOpen?: boolean;
+  pauseOnConnect?: boolean;
+}
+
+export interface ListenOptions extends AddressOptions, SocketSettings {
+  /** Pending-connection queue length (default 4096, capped by the kernel). */
+  backlog?: number;
+}
+
+/** A listening descriptor ready for server.listen(handle), or the error that stopped it. */
+export type OpenedListener = { handle: StreamHandle; local: Endpoint } | { error: HvsockSystemError };
+
+/** socket + options + bind + adoption into a TCP(SERVER) handle. */
+export function openListener(endpoint: Endpoint, settings: SocketSettings): OpenedListener {
+  const where = errorAddress(endpoint);
+  const native = binding();
+  const fd = native.socket(STREAM);
+  if (fd < 0) return { error: systemError(fd, 'socket', where) };
+  const fail = (status: number, syscall: string): OpenedListener => {
+    native.close(fd);
+    return { error: systemError(status, syscall, where) };
+  };
+  const failure = applySettings(fd, settings);
+  if (failure) return fail(failure.status, failure.syscall);
+  // Reported as 'listen' like net does for its own bind step (EADDRINUSE).
+  const bound = native.bind(fd, encodeEndpoint(endpoint));
+  if (bound < 0) return fail(bound, 'listen');
+  const out = addressBuffer();
+  const named = native.getsockname(fd, out);
+  if (named < 0) return fail(named, 'getsockname');
+  const handle = adoptListener(fd);
+  if (typeof handle === 'number') return fail(handle, 'open');
+  return { handle, local: decodeEndpoint(out) };
+}
+
+/** Validates listen() arguments. */
+export function pickListenArguments(
+  options: ListenOptions | number,
+  listeningListener: unknown,
+): { endpoint: Endpoint; backlog: number; settings: SocketSettings } {
+  const given = typeof options === 'number' ? { port: options } : options;
+  const endpoint = resolveVsockAddress(given, 'listen');
+  const settings = pickSocketSettings(given);
+  const { backlog = DEFAULT_BACKLOG } = given;
+  if (typeof backlog !== 'number') throw invalidArgType('options.backlog', 'of type number', backlog);
+  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
+    throw outOfRange('options.backlog', 'an integer >= 0 and <= 2147483647', backlog);
+  }
+  if (listeningListener !== undefined && typeof listeningListener !== 'function') {
+    throw invalidArgType('listeningListener', 'of type function', listeningListener);
+  }
+  return { endpoint, backlog, settings };
+}
+
+const kLocal = Symbol('hvsock.serverLocal');
+
+/** A net.Server listening on a vsock / Hyper-V socket address. */
+export class VsockServer extends net.Server {
+  private readonly settings: SocketSettings;
+  declare [kLocal]: Endpoint | undefined;
+
+  constructor(options?: ServerOptions, connectionListener?: (socket: net.Socket) => void) {
+    const { allowHalfOpen, pauseOnConnect } = options ?? {};
+    super({ allowHalfOpen, pauseOnConnect }, connectionListener);
+    this.settings = pickSocketSettings(options ?? {});
+  }
+
+  /**
+   * Listens on `{ serviceId, vmId? }` or `{ port, cid? }` (a bare number is a
+   * port); vmId defaults to WILDCARD (any CID), the port to an ephemeral one.
+   * Failures ('EADDRINUSE', ...) are emitted as 'error'.
+   */
+  override listen(options?: ListenOptions | number, listeningListener?: () => void): this;
+  // Keeps VsockServer assignable to net.Server; arguments are checked at run time.
+  override listen(...args: unknown[]): this;
+  override listen(...args: unknown[]): this {
+    const [options = {}, listeningListener] = args as [ListenOptions | number | undefined, (() => void) | undefined];
+    const { endpoint, backlog, settings } = pickListenArguments(options, listeningListener);
+    if (this.listening || handleOfServer(this)) {
+      throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+    }
+    if (listeningListener) this.once('listening', listeningListener);
+    const opened = openListener(endpoint, { ...this.settings, ...definedOnly(settings) });
+    if ('error' in opened) {
+      process.nextTick(() => this.emit('error', opened.error));
+      return this;
+    }
+    this[kLocal] = opened.local;
+    return super.listen(opened.handle, backlog);
+  }
+
+  /** `{ address, family: 'vsock', port, cid, vmId, serviceId }` while listening, else null. */
+  override address(): VsockAddressInfo | null {
+    const local = this[kLocal];
+    if (!this.listening || local === undefined) return null;
+    return { address: String(local.cid), family: 'vsock', ...local };
+  }
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'connection' && args[0] instanceof net.Socket) adoptAcceptedSocket(args[0]);
+    return super.emit(event, ...args);
+  }
+}
+
+function handleOfServer(server: net.Server): unknown {
+  return (server as unknown as { _handle: unknown })._handle;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Creates a VsockServer, as net.createServer() does. */
+export function createServer(
+  options?: ServerOptions | ((socket: net.Socket) => void),
+  connectionListener?: (socket: net.Socket) => void,
+): VsockServer {
+  if (typeof options === 'function') return new VsockServer(undefined, options);
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw invalidArgType('options', 'of type object', options);
+  }
+  return new VsockServer(options, connectionListener);
+}

@@ -1,0 +1,238 @@
+// Client sockets: connect() returns a real net.Socket subclass whose
+// descriptor lives in Node's own Pipe handle; net runs the connecting state
+// machine (early writes buffered, 'connect'/'ready', errors) itself.
+import * as net from 'node:net';
+import {
+  addressBuffer,
+  decodeEndpoint,
+  encodeEndpoint,
+  errorAddress,
+  formatEndpoint,
+  resolveVsockAddress,
+  type AddressOptions,
+  type Endpoint,
+} from './address';
+import { binding, POLL_WRITABLE, type NativePoller } from './binding';
+import { HvsockError, invalidArgType, systemError, type HvsockSystemError } from './errors';
+import { adoptStream, handleOf, type ConnectRequest, type StreamHandle } from './handles';
+import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
+
+const STREAM = 1;
+const UV_EINPROGRESS = -115;
+
+const kPeer = Symbol('hvsock.peer');
+const kLocal = Symbol('hvsock.local');
+
+/** Options of connect(): an address plus net-style and vsock settings. */
+export interface ConnectOptions extends AddressOptions, ConnectSettings {
+  /** Keep the writable side open after the peer ends (as in net). */
+  allowHalfOpen?: boolean;
+  /** Idle timeout in ms: 'timeout' after this long without activity (as in net). */
+  timeout?: number;
+  /** Destroys the socket (AbortError) when aborted, also while connecting. */
+  signal?: AbortSignal;
+}
+
+/** The address of one end of a vsock connection, as address() reports it. */
+export interface VsockAddressInfo extends net.AddressInfo {
+  cid: number;
+  port: number;
+  vmId: string | undefined;
+  serviceId: string;
+}
+
+function describeEndpoint(endpoint: Endpoint): VsockAddressInfo {
+  return { address: String(endpoint.cid), family: 'vsock', ...endpoint };
+}
+
+function readName(fd: number, peer: boolean): Endpoint | undefined {
+  const out = addressBuffer();
+  const status = peer ? binding().getpeername(fd, out) : binding().getsockname(fd, out);
+  return status === 0 ? decodeEndpoint(out) : undefined;
+}
+
+/**
+ * A vsock stream: a net.Socket with vsock addresses. `remoteAddress` is the
+ * CID as a string, `remotePort` the vsock port, `remoteFamily` 'vsock'.
+ */
+export class VsockSocket extends net.Socket {
+  declare [kPeer]: Endpoint | undefined;
+  declare [kLocal]: Endpoint | undefined;
+
+  /** The peer's context id. */
+  get remoteCid(): number | undefined {
+    return this[kPeer]?.cid;
+  }
+  /** The peer's VM id, for the well-known CIDs (PARENT, LOOPBACK). */
+  get remoteVmId(): string | undefined {
+    return this[kPeer]?.vmId;
+  }
+  /** The peer's port as a service id (VSOCK template). */
+  get remoteServiceId(): string | undefined {
+    return this[kPeer]?.serviceId;
+  }
+  /** This end's context id as the kernel reports it (a client sees CID ANY). */
+  get localCid(): number | undefined {
+    return this.localEndpoint()?.cid;
+  }
+  get localVmId(): string | undefined {
+    return this.localEndpoint()?.vmId;
+  }
+  get localServiceId(): string | undefined {
+    return this.localEndpoint()?.serviceId;
+  }
+
+  // net's remoteAddress/remotePort/remoteFamily read this.
+  _getpeername(): Partial<VsockAddressInfo> {
+    const peer = this[kPeer];
+    return peer ? describeEndpoint(peer) : {};
+  }
+
+  // net's address()/localAddress/localPort read this.
+  _getsockname(): Partial<VsockAddressInfo> {
+    const local = this.localEndpoint();
+    return local ? describeEndpoint(local) : {};
+  }
+
+  private localEndpoint(): Endpoint | undefined {
+    if (this[kLocal] === undefined && !this.connecting) {
+      const handle = handleOf(this);
+      if (handle) this[kLocal] = readName(handle.fd, false);
+    }
+    return this[kLocal];
+  }
+
+  /** Not supported: a vsock socket connects once. Call hvsock.connect() again. */
+  override connect(): this {
+    throw new HvsockError(
+      'ERR_HVSOCK_SOCKET_NOT_REUSABLE',
+      'an hvsock socket connects once: call hvsock.connect() for a new connection',
+    );
+  }
+}
+
+/** Makes a net-created socket (from an accepting server) a VsockSocket. */
+export function adoptAcceptedSocket(socket: net.Socket): VsockSocket {
+  const adopted = Object.setPrototypeOf(socket, VsockSocket.prototype) as VsockSocket;
+  const handle = handleOf(adopted);
+  if (handle) {
+    adopted[kPeer] = readName(handle.fd, true);
+    adopted[kLocal] = readName(handle.fd, false);
+  }
+  return adopted;
+}
+
+// A socket that never connected: it reports `error` asynchronously, as net
+// does for failures it finds before the connect starts.
+function failedSocket(options: ConnectOptions, error: HvsockSystemError): VsockSocket {
+  const socket = new VsockSocket({ allowHalfOpen: options.allowHalfOpen });
+  (socket as { connecting: boolean }).connecting = true; // buffer early writes so the real error wins
+  process.nextTick(() => socket.destroy(error));
+  return socket;
+}
+
+// Replaces the handle's connect/close/ref/unref so that net's own connect
+// path drives a non-blocking vsock connect completed by a uv_poll watcher.
+function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, owner: () => VsockSocket): void {
+  const native = binding();
+  let poller: NativePoller | null = null;
+  let refed = true;
+  const stopPolling = (): void => {
+    poller?.close();
+    poller = null;
+  };
+  const close = handle.close;
+  const ref = handle.ref;
+  const unref = handle.unref;
+  // The poll must go before the fd: a registered poll on a closed fd makes
+  // libuv's epoll_ctl fail and Node abort.
+  handle.close = function closeAfterPoll(callback?: () => void): void {
+    stopPolling();
+    close.call(this, callback);
+  };
+  handle.ref = function refBoth(): void {
+    refed = true;
+    poller?.ref();
+    ref.call(this);
+  };
+  handle.unref = function unrefBoth(): void {
+    refed = false;
+    poller?.unref();
+    unref.call(this);
+  };
+  handle.connect = (request: ConnectRequest): number => {
+    const finish = (status: number): void => {
+      const socket = owner();
+      if (socket.destroyed) return;
+      if (status === 0) request.oncomplete(0, handle, request, true, true);
+      else socket.destroy(systemError(status, 'connect', errorAddress(endpoint)));
+    };
+    const status = native.connect(fd, encodeEndpoint(endpoint));
+    if (status !== UV_EINPROGRESS) {
+      process.nextTick(finish, status); // like net: connect reports asynchronously
+      return 0;
+    }
+    const watcher = new native.Poller(fd, () => {
+      stopPolling(); // before finish(): net starts reading on this fd
+      finish(native.takeError(fd));
+    });
+    poller = watcher;
+    if (!refed) watcher.unref();
+    const started = watcher.start(POLL_WRITABLE);
+    if (started < 0) {
+      stopPolling();
+      process.nextTick(finish, started);
+    }
+    return 0;
+  };
+}
+
+/**
+ * Connects to a vsock / Hyper-V socket service and returns a net.Socket.
+ * Address by `{ vmId, serviceId }` or, on Linux, `{ cid, port }`.
+ */
+export function connect(options: ConnectOptions, connectListener?: () => void): VsockSocket {
+  const endpoint = resolveVsockAddress(options, 'connect');
+  const settings = pickConnectSettings(options);
+  if (connectListener !== undefined && typeof connectListener !== 'function') {
+    throw invalidArgType('connectListener', 'of type function', connectListener);
+  }
+  if (options.allowHalfOpen !== undefined && typeof options.allowHalfOpen !== 'boolean') {
+    throw invalidArgType('options.allowHalfOpen', 'of type boolean', options.allowHalfOpen);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw invalidArgType('options.signal', 'an instance of AbortSignal', options.signal);
+  }
+  const where = errorAddress(endpoint);
+  const native = binding();
+  const fd = native.socket(STREAM);
+  if (fd < 0) return failedSocket(options, systemError(fd, 'socket', where));
+  const failure = applySettings(fd, settings);
+  if (failure) {
+    native.close(fd);
+    return failedSocket(options, systemError(failure.status, failure.syscall, where));
+  }
+  const handle = adoptStream(fd);
+  if (typeof handle === 'number') {
+    native.close(fd);
+    return failedSocket(options, systemError(handle, 'open', where));
+  }
+  let socket: VsockSocket | undefined;
+  installConnect(handle, fd, endpoint, () => socket as VsockSocket);
+  socket = new VsockSocket({
+    handle,
+    allowHalfOpen: options.allowHalfOpen,
+    signal: options.signal,
+    manualStart: true, // net starts reading once connected
+  } as net.SocketConstructorOpts);
+  socket[kPeer] = endpoint;
+  if (options.timeout !== undefined) socket.setTimeout(options.timeout);
+  // net's pipe path: the "path" only labels the attempt; our handle.connect
+  // ignores it and connects the vsock endpoint.
+  const netConnect = net.Socket.prototype.connect as (options: net.IpcSocketConnectOpts, listener?: () => void) => net.Socket;
+  netConnect.call(socket, { path: formatEndpoint(endpoint) }, connectListener);
+  return socket;
+}
+
+/** Alias of connect(), as in node:net. */
+export const createConnection = connect;

@@ -1,0 +1,226 @@
+// Node glue for hvsock.h: converts arguments, calls the core, returns the
+// integer status. Validation and every decision live in lib/ (TypeScript);
+// arguments here are trusted to have the documented types.
+#include <napi.h>
+#include <string.h>
+
+#include "hvsock.h"
+#include "poller.h"
+
+#ifndef _WIN32
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+namespace hvsock {
+namespace {
+
+// Addresses cross the boundary as 40-byte arrays: cid (u32 LE), port (u32
+// LE), vm id (16 bytes), service id (16 bytes), as in struct hvsock_addr.
+constexpr size_t kAddressBytes = 40;
+
+uint32_t ReadU32(const uint8_t* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+void WriteU32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = uint8_t(v >> (8 * i));
+}
+
+hvsock_addr DecodeAddress(const Napi::Value& value) {
+  hvsock_addr addr;
+  memset(&addr, 0, sizeof addr);
+  Napi::Uint8Array bytes = value.As<Napi::Uint8Array>();
+  if (bytes.ByteLength() < kAddressBytes) return addr;
+  const uint8_t* p = bytes.Data();
+  addr.cid = ReadU32(p);
+  addr.port = ReadU32(p + 4);
+  memcpy(addr.vm_id, p + 8, 16);
+  memcpy(addr.service_id, p + 24, 16);
+  return addr;
+}
+
+void EncodeAddress(const hvsock_addr& addr, const Napi::Value& value) {
+  Napi::Uint8Array bytes = value.As<Napi::Uint8Array>();
+  if (bytes.ByteLength() < kAddressBytes) return;
+  uint8_t* p = bytes.Data();
+  WriteU32(p, addr.cid);
+  WriteU32(p + 4, addr.port);
+  memcpy(p + 8, addr.vm_id, 16);
+  memcpy(p + 24, addr.service_id, 16);
+}
+
+hvsock_fd Fd(const Napi::Value& value) {
+  return static_cast<hvsock_fd>(value.As<Napi::Number>().Int64Value());
+}
+
+int Int(const Napi::Value& value) { return value.As<Napi::Number>().Int32Value(); }
+
+Napi::Number Status(Napi::Env env, int64_t status) {
+  return Napi::Number::New(env, static_cast<double>(status));
+}
+
+// socket(type) -> fd | -err
+Napi::Value Socket(const Napi::CallbackInfo& info) {
+  hvsock_fd fd = 0;
+  int rc = hvsock_socket(Int(info[0]), &fd);
+  return Status(info.Env(), rc == 0 ? static_cast<int64_t>(fd) : rc);
+}
+
+// bind(fd, address) / connect(fd, address) -> status
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  hvsock_addr addr = DecodeAddress(info[1]);
+  return Status(info.Env(), hvsock_bind(Fd(info[0]), &addr));
+}
+
+Napi::Value Connect(const Napi::CallbackInfo& info) {
+  hvsock_addr addr = DecodeAddress(info[1]);
+  return Status(info.Env(), hvsock_connect(Fd(info[0]), &addr));
+}
+
+Napi::Value Listen(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), hvsock_listen(Fd(info[0]), Int(info[1])));
+}
+
+// accept(fd, peerOut) -> fd | -err
+Napi::Value Accept(const Napi::CallbackInfo& info) {
+  hvsock_fd client = 0;
+  hvsock_addr peer;
+  int rc = hvsock_accept(Fd(info[0]), &client, &peer);
+  if (rc != 0) return Status(info.Env(), rc);
+  EncodeAddress(peer, info[1]);
+  return Status(info.Env(), static_cast<int64_t>(client));
+}
+
+Napi::Value TakeError(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), hvsock_take_error(Fd(info[0])));
+}
+
+Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), hvsock_shutdown(Fd(info[0]), Int(info[1])));
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  return Status(info.Env(), hvsock_close(Fd(info[0])));
+}
+
+// getsockname(fd, out) / getpeername(fd, out) -> status
+Napi::Value GetSockName(const Napi::CallbackInfo& info) {
+  hvsock_addr addr;
+  int rc = hvsock_getsockname(Fd(info[0]), &addr);
+  if (rc == 0) EncodeAddress(addr, info[1]);
+  return Status(info.Env(), rc);
+}
+
+Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
+  hvsock_addr addr;
+  int rc = hvsock_getpeername(Fd(info[0]), &addr);
+  if (rc == 0) EncodeAddress(addr, info[1]);
+  return Status(info.Env(), rc);
+}
+
+// setOption(fd, name, value) -> status; getOption(fd, name) -> value | -err
+Napi::Value SetOption(const Napi::CallbackInfo& info) {
+  uint64_t value = static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value());
+  return Status(info.Env(), hvsock_setopt_u64(Fd(info[0]), Int(info[1]), value));
+}
+
+Napi::Value GetOption(const Napi::CallbackInfo& info) {
+  uint64_t value = 0;
+  int rc = hvsock_getopt_u64(Fd(info[0]), Int(info[1]), &value);
+  return Status(info.Env(), rc == 0 ? static_cast<int64_t>(value) : rc);
+}
+
+Napi::Value SetConnectTimeout(const Napi::CallbackInfo& info) {
+  uint64_t ms = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
+  return Status(info.Env(), hvsock_set_connect_timeout_ms(Fd(info[0]), ms));
+}
+
+// describe(fd) -> [family, type] | -err
+Napi::Value Describe(const Napi::CallbackInfo& info) {
+  int family = 0, type = 0;
+  int rc = hvsock_describe(Fd(info[0]), &family, &type);
+  if (rc != 0) return Status(info.Env(), rc);
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), family));
+  out.Set(1u, Napi::Number::New(info.Env(), type));
+  return out;
+}
+
+Napi::Value LocalCid(const Napi::CallbackInfo& info) {
+  uint32_t cid = 0;
+  int rc = hvsock_local_cid(&cid);
+  return Status(info.Env(), rc == 0 ? static_cast<int64_t>(cid) : rc);
+}
+
+#ifndef _WIN32
+// Stand-in descriptors: an AF_UNIX stream pair (to learn Node's Pipe handle
+// constructor from a public net.Socket, and as a test-only transport) and an
+// unbound AF_INET socket (to learn the TCP handle constructor). No traffic.
+Napi::Value StandInPair(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
+    return Status(info.Env(), -errno);
+  }
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, Napi::Number::New(info.Env(), fds[0]));
+  out.Set(1u, Napi::Number::New(info.Env(), fds[1]));
+  return out;
+}
+
+Napi::Value StandInInet(const Napi::CallbackInfo& info) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  return Status(info.Env(), fd >= 0 ? fd : -errno);
+}
+#endif
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports) {
+    Napi::Object constants = Napi::Object::New(env);
+#ifdef _WIN32
+    constants.Set("platform", "win32");
+#else
+    constants.Set("platform", "linux");
+    constants.Set("AF_VSOCK", Napi::Number::New(env, AF_VSOCK));
+    constants.Set("AF_UNIX", Napi::Number::New(env, AF_UNIX));
+    constants.Set("SOCK_STREAM", Napi::Number::New(env, SOCK_STREAM));
+    constants.Set("SOCK_SEQPACKET", Napi::Number::New(env, SOCK_SEQPACKET));
+#endif
+    DefineAddon(exports,
+                {
+                    InstanceValue("constants", constants, napi_enumerable),
+                    InstanceValue("Poller", Poller::Define(env), napi_enumerable),
+                    StaticFn(env, "socket", Socket),
+                    StaticFn(env, "bind", Bind),
+                    StaticFn(env, "listen", Listen),
+                    StaticFn(env, "connect", Connect),
+                    StaticFn(env, "accept", Accept),
+                    StaticFn(env, "takeError", TakeError),
+                    StaticFn(env, "shutdown", Shutdown),
+                    StaticFn(env, "close", Close),
+                    StaticFn(env, "getsockname", GetSockName),
+                    StaticFn(env, "getpeername", GetPeerName),
+                    StaticFn(env, "setOption", SetOption),
+                    StaticFn(env, "getOption", GetOption),
+                    StaticFn(env, "setConnectTimeout", SetConnectTimeout),
+                    StaticFn(env, "describe", Describe),
+                    StaticFn(env, "localCid", LocalCid),
+#ifndef _WIN32
+                    StaticFn(env, "standInPair", StandInPair),
+                    StaticFn(env, "standInInet", StandInInet),
+#endif
+                });
+  }
+
+ private:
+  static PropertyDescriptor StaticFn(Napi::Env env, const char* name, Napi::Function::Callback fn) {
+    return InstanceValue(name, Napi::Function::New(env, fn, name), napi_enumerable);
+  }
+};
+
+}  // namespace
+}  // namespace hvsock
+
+using HvsockAddon = hvsock::Addon;
+NODE_API_NAMED_ADDON(hvsock, HvsockAddon)
