@@ -57,6 +57,8 @@ export interface NativeBinding {
   /** The option's value, or a negative status. */
   getOption(fd: number, name: number): number;
   setConnectTimeout(fd: number, ms: number): number;
+  /** The connect timeout in ms (kernel-rounded to its tick), or a negative status. */
+  getConnectTimeout(fd: number): number;
   /** [family, type] of any socket fd, or a negative status. */
   describe(fd: number): [number, number] | number;
   /** The local CID from /dev/vsock, or a negative status. */

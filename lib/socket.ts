@@ -12,8 +12,8 @@ import {
   type AddressOptions,
   type Endpoint,
 } from './address';
-import { binding, POLL_WRITABLE, type NativePoller } from './binding';
-import { HvsockError, invalidArgType, systemError, type HvsockSystemError } from './errors';
+import { binding, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
+import { HvsockError, invalidArgType, systemError } from './errors';
 import { adoptStream, handleOf, type ConnectRequest, type StreamHandle } from './handles';
 import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
 
@@ -82,6 +82,27 @@ export class VsockSocket extends net.Socket {
     return this.localEndpoint()?.serviceId;
   }
 
+  /**
+   * The connection's receive buffer in bytes as the kernel has it
+   * (SO_VM_SOCKETS_BUFFER_SIZE). Named apart from net's deprecated
+   * `bufferSize` (an alias of writableLength).
+   */
+  get vsockBufferSize(): number | undefined {
+    return this.readOption((fd) => binding().getOption(fd, VsockOption.BUFFER_SIZE));
+  }
+
+  /** The connect timeout in ms as the kernel holds it (rounded up to its tick). */
+  get connectTimeout(): number | undefined {
+    return this.readOption((fd) => binding().getConnectTimeout(fd));
+  }
+
+  private readOption(read: (fd: number) => number): number | undefined {
+    const handle = handleOf(this);
+    if (!handle) return undefined;
+    const value = read(handle.fd);
+    return value >= 0 ? value : undefined;
+  }
+
   // net's remoteAddress/remotePort/remoteFamily read this.
   _getpeername(): Partial<VsockAddressInfo> {
     const peer = this[kPeer];
@@ -103,7 +124,7 @@ export class VsockSocket extends net.Socket {
   }
 
   /** Not supported: a vsock socket connects once. Call hvsock.connect() again. */
-  override connect(): this {
+  override connect(..._args: unknown[]): this {
     throw new HvsockError(
       'ERR_HVSOCK_SOCKET_NOT_REUSABLE',
       'an hvsock socket connects once: call hvsock.connect() for a new connection',
@@ -122,9 +143,28 @@ export function adoptAcceptedSocket(socket: net.Socket): VsockSocket {
   return adopted;
 }
 
+/** Node's AbortError shape (name 'AbortError', code 'ABORT_ERR', the reason as cause). */
+function abortError(signal: AbortSignal): Error {
+  const error = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
+  error.name = 'AbortError';
+  error.code = 'ABORT_ERR';
+  return error;
+}
+
+// The signal is handled here rather than by net.Socket's `signal` option: in
+// Node 20 that option destroys the stream through the Duplex base on a later
+// tick, outside net's connect path, and can leave the peer's accepted end open.
+function destroyOnAbort(socket: VsockSocket, signal: AbortSignal): void {
+  const onAbort = (): void => {
+    socket.destroy(abortError(signal));
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  socket.once('close', () => signal.removeEventListener('abort', onAbort));
+}
+
 // A socket that never connected: it reports `error` asynchronously, as net
 // does for failures it finds before the connect starts.
-function failedSocket(options: ConnectOptions, error: HvsockSystemError): VsockSocket {
+function failedSocket(options: ConnectOptions, error: Error): VsockSocket {
   const socket = new VsockSocket({ allowHalfOpen: options.allowHalfOpen });
   (socket as { connecting: boolean }).connecting = true; // buffer early writes so the real error wins
   process.nextTick(() => socket.destroy(error));
@@ -204,6 +244,8 @@ export function connect(options: ConnectOptions, connectListener?: () => void): 
     throw invalidArgType('options.signal', 'an instance of AbortSignal', options.signal);
   }
   const where = errorAddress(endpoint);
+  // Aborted already: no descriptor is ever made, so nothing reaches the peer.
+  if (options.signal?.aborted) return failedSocket(options, abortError(options.signal));
   const native = binding();
   const fd = native.socket(STREAM);
   if (fd < 0) return failedSocket(options, systemError(fd, 'socket', where));
@@ -222,10 +264,10 @@ export function connect(options: ConnectOptions, connectListener?: () => void): 
   socket = new VsockSocket({
     handle,
     allowHalfOpen: options.allowHalfOpen,
-    signal: options.signal,
     manualStart: true, // net starts reading once connected
   } as net.SocketConstructorOpts);
   socket[kPeer] = endpoint;
+  if (options.signal) destroyOnAbort(socket, options.signal);
   if (options.timeout !== undefined) socket.setTimeout(options.timeout);
   // net's pipe path: the "path" only labels the attempt; our handle.connect
   // ignores it and connects the vsock endpoint.

@@ -136,6 +136,13 @@ Napi::Value SetConnectTimeout(const Napi::CallbackInfo& info) {
   return Status(info.Env(), hvsock_set_connect_timeout_ms(Fd(info[0]), ms));
 }
 
+// getConnectTimeout(fd) -> ms | -err
+Napi::Value GetConnectTimeout(const Napi::CallbackInfo& info) {
+  uint64_t ms = 0;
+  int rc = hvsock_get_connect_timeout_ms(Fd(info[0]), &ms);
+  return Status(info.Env(), rc == 0 ? static_cast<int64_t>(ms) : rc);
+}
+
 // describe(fd) -> [family, type] | -err
 Napi::Value Describe(const Napi::CallbackInfo& info) {
   int family = 0, type = 0;
@@ -204,6 +211,7 @@ class Addon : public Napi::Addon<Addon> {
                     StaticFn(env, "setOption", SetOption),
                     StaticFn(env, "getOption", GetOption),
                     StaticFn(env, "setConnectTimeout", SetConnectTimeout),
+                    StaticFn(env, "getConnectTimeout", GetConnectTimeout),
                     StaticFn(env, "describe", Describe),
                     StaticFn(env, "localCid", LocalCid),
 #ifndef _WIN32

@@ -44,6 +44,7 @@ int hvsock_getpeername(hvsock_fd fd, hvsock_addr* out);
 int hvsock_setopt_u64(hvsock_fd fd, int name, uint64_t value);
 int hvsock_getopt_u64(hvsock_fd fd, int name, uint64_t* value);
 int hvsock_set_connect_timeout_ms(hvsock_fd fd, uint64_t ms);
+int hvsock_get_connect_timeout_ms(hvsock_fd fd, uint64_t* ms);
 // Socket family and type of an arbitrary descriptor (for adopting fds).
 int hvsock_describe(hvsock_fd fd, int* family, int* type);
 int hvsock_local_cid(uint32_t* cid);

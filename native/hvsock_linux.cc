@@ -130,6 +130,15 @@ int hvsock_set_connect_timeout_ms(hvsock_fd fd, uint64_t ms) {
                                                                                     : fail();
 }
 
+int hvsock_get_connect_timeout_ms(hvsock_fd fd, uint64_t* ms) {
+  struct timeval tv;
+  socklen_t len = sizeof tv;
+  memset(&tv, 0, sizeof tv);
+  if (getsockopt(fd, kVsockLevel, SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, &len) != 0) return fail();
+  *ms = static_cast<uint64_t>(tv.tv_sec) * 1000 + static_cast<uint64_t>(tv.tv_usec) / 1000;
+  return 0;
+}
+
 int hvsock_describe(hvsock_fd fd, int* family, int* type) {
   sockaddr_storage ss;
   socklen_t len = sizeof ss;
