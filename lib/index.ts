@@ -23,3 +23,4 @@ export {
 } from './server';
 export { type SocketSettings, type ConnectSettings } from './settings';
 export { getLocalCid } from './local';
+export { parseAddress, formatAddress, type ParsedAddress } from './uri';

@@ -15,6 +15,7 @@ import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystem
 import { adoptListener, type StreamHandle } from './handles';
 import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
 import { adoptAcceptedSocket, type VsockAddressInfo } from './socket';
+import { parseAddress } from './uri';
 
 const STREAM = 1;
 /** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
@@ -58,10 +59,13 @@ export function openListener(endpoint: Endpoint, settings: SocketSettings): Open
 
 /** Validates listen() arguments. */
 export function pickListenArguments(
-  options: ListenOptions | number,
+  options: ListenOptions | number | string,
   listeningListener: unknown,
 ): { endpoint: Endpoint; backlog: number; settings: SocketSettings } {
-  const given = typeof options === 'number' ? { port: options } : options;
+  let given: ListenOptions;
+  if (typeof options === 'number') given = { port: options };
+  else if (typeof options === 'string') given = parseAddress(options, 'options');
+  else given = options;
   const endpoint = resolveVsockAddress(given, 'listen');
   const settings = pickSocketSettings(given);
   const { backlog = DEFAULT_BACKLOG } = given;
@@ -90,14 +94,15 @@ export class VsockServer extends net.Server {
 
   /**
    * Listens on `{ serviceId, vmId? }` or `{ port, cid? }` (a bare number is a
-   * port); vmId defaults to WILDCARD (any CID), the port to an ephemeral one.
+   * port, a string a URI such as `vsock://any:5000`); vmId defaults to
+   * WILDCARD (any CID), the port to an ephemeral one.
    * Failures ('EADDRINUSE', ...) are emitted as 'error'.
    */
-  override listen(options?: ListenOptions | number, listeningListener?: () => void): this;
+  override listen(options?: ListenOptions | number | string, listeningListener?: () => void): this;
   // Keeps VsockServer assignable to net.Server; arguments are checked at run time.
   override listen(...args: unknown[]): this;
   override listen(...args: unknown[]): this {
-    const [options = {}, listeningListener] = args as [ListenOptions | number | undefined, (() => void) | undefined];
+    const [options = {}, listeningListener] = args as [ListenOptions | number | string | undefined, (() => void) | undefined];
     const { endpoint, backlog, settings } = pickListenArguments(options, listeningListener);
     if (this.listening || handleOfServer(this)) {
       throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');

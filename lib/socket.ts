@@ -16,6 +16,7 @@ import { binding, POLL_WRITABLE, VsockOption, type NativePoller } from './bindin
 import { HvsockError, invalidArgType, systemError } from './errors';
 import { adoptStream, handleOf, type ConnectRequest, type StreamHandle } from './handles';
 import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
+import { parseAddress } from './uri';
 
 const STREAM = 1;
 const UV_EINPROGRESS = -115;
@@ -229,9 +230,11 @@ function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, ow
 
 /**
  * Connects to a vsock / Hyper-V socket service and returns a net.Socket.
- * Address by `{ vmId, serviceId }` or, on Linux, `{ cid, port }`.
+ * Address by `{ vmId, serviceId }` or, on Linux, `{ cid, port }`, or by a
+ * URI string (`vsock://1:5000`, `hvsock://parent/5000`; see parseAddress).
  */
-export function connect(options: ConnectOptions, connectListener?: () => void): VsockSocket {
+export function connect(target: ConnectOptions | string, connectListener?: () => void): VsockSocket {
+  const options: ConnectOptions = typeof target === 'string' ? parseAddress(target, 'options') : target;
   const endpoint = resolveVsockAddress(options, 'connect');
   const settings = pickConnectSettings(options);
   if (connectListener !== undefined && typeof connectListener !== 'function') {

@@ -90,7 +90,9 @@ describe('VSOCK service-id template', () => {
 describe('address options', () => {
   const bad: Array<[string, unknown, string]> = [
     ['no options', undefined, 'ERR_INVALID_ARG_TYPE'],
-    ['a string', 'vsock://1:5', 'ERR_INVALID_ARG_TYPE'],
+    // A string is a URI (parseAddress): one that is not fails before any socket exists.
+    ['a non-URI string', '1:5', 'ERR_INVALID_ARG_VALUE'],
+    ['a URI out of range', 'vsock://1:4294967296', 'ERR_INVALID_ARG_VALUE'],
     ['missing port', { cid: 1 }, 'ERR_INVALID_ARG_TYPE'],
     ['missing vm', { port: 5 }, 'ERR_INVALID_ARG_TYPE'],
     ['negative port', { cid: 1, port: -1 }, 'ERR_OUT_OF_RANGE'],
