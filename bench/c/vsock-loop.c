@@ -1,0 +1,284 @@
+// The "limit" baseline of the benchmarks: plain blocking read/write loops in
+// C, with the same scenarios and sizes as the Node side, over AF_VSOCK
+// loopback (CID 1, only inside the rig's guest) or an AF_UNIX socketpair
+// (the host stand-in). Prints one JSON object: {"seconds":..,"bytes":..,"ops":..}.
+//
+//   vsock-loop <vsock|pair> bulk    <bytes> <write-size> <c2s|s2c>
+//   vsock-loop <vsock|pair> rtt     <rounds> <message-size>
+//   vsock-loop <vsock|pair> conn    <count> <concurrency>
+//   vsock-loop <vsock|pair> streams <count> <bytes-each> <write-size>
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+static int use_vsock;
+static unsigned port;
+static int listener = -1;
+
+static void die(const char *what) {
+  fprintf(stderr, "vsock-loop: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+// connect() on AF_VSOCK outside the rig's guest would leave this machine.
+static void require_test_guest(void) {
+  char line[4096] = {0};
+  FILE *f = fopen("/proc/cmdline", "r");
+  if (f) {
+    if (!fgets(line, sizeof line, f)) line[0] = 0;
+    fclose(f);
+  }
+  for (char *w = strtok(line, " \t\n"); w; w = strtok(NULL, " \t\n"))
+    if (strcmp(w, "hvsock.testguest=1") == 0) return;
+  fprintf(stderr, "vsock-loop: refusing AF_VSOCK outside the test guest (no hvsock.testguest=1 in /proc/cmdline)\n");
+  exit(2);
+}
+
+static void write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("write");
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+// Reads until `len` bytes or EOF; returns the byte count.
+static size_t read_full(int fd, char *buf, size_t len) {
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = read(fd, buf + got, len - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("read");
+    }
+    if (n == 0) break;
+    got += (size_t)n;
+  }
+  return got;
+}
+
+static void start_listener(void) {
+  if (!use_vsock) return;
+  listener = socket(AF_VSOCK, SOCK_STREAM, 0);
+  if (listener < 0) die("socket");
+  struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port};
+  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  if (listen(listener, 4096) < 0) die("listen");
+}
+
+static int dial(void) {
+  int fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+  if (fd < 0) die("socket");
+  struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_LOCAL, .svm_port = port};
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("connect");
+  return fd;
+}
+
+static int take(void) {
+  int fd = accept(listener, NULL, NULL);
+  if (fd < 0) die("accept");
+  return fd;
+}
+
+// One connection: fds[0] the client (connecting) end, fds[1] the server end.
+static void open_connection(int fds[2]) {
+  if (!use_vsock) {
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) die("socketpair");
+    return;
+  }
+  fds[0] = dial();
+  fds[1] = take();
+}
+
+struct flow {
+  int fd;
+  size_t bytes, write_size;
+  int sending;
+};
+
+static void *run_flow(void *arg) {
+  struct flow *f = arg;
+  char *buf = malloc(f->write_size);
+  if (!buf) die("malloc");
+  memset(buf, 'x', f->write_size);
+  if (f->sending) {
+    for (size_t left = f->bytes; left > 0;) {
+      size_t n = left < f->write_size ? left : f->write_size;
+      write_all(f->fd, buf, n);
+      left -= n;
+    }
+    shutdown(f->fd, SHUT_WR);
+  } else {
+    size_t got = 0, n;
+    while ((n = read_full(f->fd, buf, f->write_size)) > 0) got += n;
+    if (got != f->bytes) {
+      fprintf(stderr, "vsock-loop: received %zu of %zu bytes\n", got, f->bytes);
+      exit(1);
+    }
+  }
+  free(buf);
+  return NULL;
+}
+
+static void bulk(size_t bytes, size_t write_size, int client_sends) {
+  int fds[2];
+  open_connection(fds);
+  struct flow sender = {fds[client_sends ? 0 : 1], bytes, write_size, 1};
+  struct flow receiver = {fds[client_sends ? 1 : 0], bytes, write_size, 0};
+  double start = now();
+  pthread_t t;
+  pthread_create(&t, NULL, run_flow, &sender);
+  run_flow(&receiver);
+  pthread_join(t, NULL);
+  printf("{\"seconds\":%.9f,\"bytes\":%zu,\"ops\":1}\n", now() - start, bytes);
+  close(fds[0]);
+  close(fds[1]);
+}
+
+struct echo {
+  int fd;
+  size_t rounds, size;
+};
+
+static void *echo_back(void *arg) {
+  struct echo *e = arg;
+  char buf[65536];
+  for (size_t i = 0; i < e->rounds; i++) {
+    if (read_full(e->fd, buf, e->size) != e->size) die("echo read");
+    write_all(e->fd, buf, e->size);
+  }
+  return NULL;
+}
+
+static void rtt(size_t rounds, size_t size) {
+  int fds[2];
+  open_connection(fds);
+  struct echo server = {fds[1], rounds, size};
+  pthread_t t;
+  pthread_create(&t, NULL, echo_back, &server);
+  char buf[65536];
+  memset(buf, 'p', size);
+  double start = now();
+  for (size_t i = 0; i < rounds; i++) {
+    write_all(fds[0], buf, size);
+    if (read_full(fds[0], buf, size) != size) die("ping read");
+  }
+  double seconds = now() - start;
+  pthread_join(t, NULL);
+  printf("{\"seconds\":%.9f,\"bytes\":%zu,\"ops\":%zu}\n", seconds, rounds * size * 2, rounds);
+  close(fds[0]);
+  close(fds[1]);
+}
+
+// Server side of the connection-rate loop: accept, one byte each way, close.
+static void *serve_conns(void *arg) {
+  size_t count = *(size_t *)arg;
+  for (size_t i = 0; i < count; i++) {
+    int fd = take();
+    char b;
+    if (read_full(fd, &b, 1) != 1) die("server read");
+    write_all(fd, &b, 1);
+    close(fd);
+  }
+  return NULL;
+}
+
+static void *client_conns(void *arg) {
+  size_t count = *(size_t *)arg;
+  for (size_t i = 0; i < count; i++) {
+    char b = 'c';
+    if (use_vsock) {
+      int fd = dial();
+      write_all(fd, &b, 1);
+      if (read_full(fd, &b, 1) != 1) die("client read");
+      close(fd);
+    } else {
+      // No accept on a socketpair: both ends' work happens here.
+      int fds[2];
+      open_connection(fds);
+      write_all(fds[0], &b, 1);
+      if (read_full(fds[1], &b, 1) != 1) die("server read");
+      write_all(fds[1], &b, 1);
+      if (read_full(fds[0], &b, 1) != 1) die("client read");
+      close(fds[1]);
+      close(fds[0]);
+    }
+  }
+  return NULL;
+}
+
+static void conn(size_t count, size_t concurrency) {
+  size_t per = count / concurrency;
+  size_t total = per * concurrency;
+  pthread_t server, clients[concurrency];
+  double start = now();
+  if (use_vsock) pthread_create(&server, NULL, serve_conns, &total);
+  for (size_t i = 0; i < concurrency; i++) pthread_create(&clients[i], NULL, client_conns, &per);
+  for (size_t i = 0; i < concurrency; i++) pthread_join(clients[i], NULL);
+  if (use_vsock) pthread_join(server, NULL);
+  printf("{\"seconds\":%.9f,\"bytes\":%zu,\"ops\":%zu}\n", now() - start, total * 2, total);
+}
+
+static void streams(size_t count, size_t bytes, size_t write_size) {
+  struct flow *flows = calloc(count * 2, sizeof *flows);
+  pthread_t *threads = calloc(count * 2, sizeof *threads);
+  if (!flows || !threads) die("calloc");
+  int (*fds)[2] = calloc(count, sizeof *fds);
+  for (size_t i = 0; i < count; i++) open_connection(fds[i]);
+  double start = now();
+  for (size_t i = 0; i < count; i++) {
+    flows[2 * i] = (struct flow){fds[i][0], bytes, write_size, 1};
+    flows[2 * i + 1] = (struct flow){fds[i][1], bytes, write_size, 0};
+  }
+  for (size_t i = 0; i < count * 2; i++) pthread_create(&threads[i], NULL, run_flow, &flows[i]);
+  for (size_t i = 0; i < count * 2; i++) pthread_join(threads[i], NULL);
+  printf("{\"seconds\":%.9f,\"bytes\":%zu,\"ops\":%zu}\n", now() - start, count * bytes, count);
+  for (size_t i = 0; i < count; i++) {
+    close(fds[i][0]);
+    close(fds[i][1]);
+  }
+}
+
+static size_t arg(char **argv, int i) { return (size_t)strtoull(argv[i], NULL, 10); }
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: vsock-loop <vsock|pair> <bulk|rtt|conn|streams> args... (see the source)\n");
+    return 2;
+  }
+  use_vsock = strcmp(argv[1], "vsock") == 0;
+  if (use_vsock) {
+    require_test_guest();
+    const char *p = getenv("VSOCK_LOOP_PORT");
+    port = p ? (unsigned)atoi(p) : 40000u + (unsigned)(getpid() % 20000);
+  }
+  start_listener();
+  const char *what = argv[2];
+  if (strcmp(what, "bulk") == 0 && argc == 6) bulk(arg(argv, 3), arg(argv, 4), strcmp(argv[5], "c2s") == 0);
+  else if (strcmp(what, "rtt") == 0) rtt(arg(argv, 3), arg(argv, 4));
+  else if (strcmp(what, "conn") == 0) conn(arg(argv, 3), arg(argv, 4));
+  else if (strcmp(what, "streams") == 0 && argc == 6) streams(arg(argv, 3), arg(argv, 4), arg(argv, 5));
+  else {
+    fprintf(stderr, "vsock-loop: bad arguments\n");
+    return 2;
+  }
+  return 0;
+}
