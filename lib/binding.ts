@@ -71,6 +71,14 @@ export interface NativeBinding {
 
 let cached: NativeBinding | undefined;
 
+/**
+ * Test-only fault injection: makes binding() return `replacement` (or the
+ * real addon again when called with no argument). Not exported from index.
+ */
+export function replaceBindingForTesting(replacement?: NativeBinding): void {
+  cached = replacement;
+}
+
 /** The addon for this platform (prebuild or local build), loaded once. */
 export function binding(): NativeBinding {
   if (cached === undefined) {

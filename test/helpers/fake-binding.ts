@@ -1,0 +1,100 @@
+// A scripted native binding for fault tests: real AF_UNIX socketpair
+// descriptors and the real uv_poll watcher, with the kernel's *answers*
+// (connect status, SO_ERROR, setsockopt, bind) scripted. It runs the library's
+// whole connect/listen path on any machine without a single vsock packet.
+import { createRequire } from 'node:module';
+import * as net from 'node:net';
+import type { NativeBinding } from '../../lib/binding';
+
+const load = createRequire(__filename);
+// The same module instance the package uses (require('hvsock') resolves here too).
+const bindingModule: typeof import('../../lib/binding') = load('../../dist/binding.js');
+
+export interface Script {
+  /** socket(): a negative status instead of a descriptor. */
+  socket?: number;
+  /** connect(): 0, -115 (EINPROGRESS) or a failure. Default -115. */
+  connect?: number;
+  /** SO_ERROR read once the watcher reports writability. Default 0. */
+  soError?: number;
+  setOption?: number;
+  bind?: number;
+}
+
+export interface FakeKernel {
+  /** The far end of the last socketpair handed out as a "vsock" socket. */
+  peerFd(): number;
+  /**
+   * Resolves true once the far end of every socketpair handed out sees EOF
+   * (or a reset): the library closed its descriptor. False after 2 s.
+   */
+  allClosed(): Promise<boolean>;
+  calls: string[];
+}
+
+// Kernel defaults of the vsock buffer options (size, min, max).
+const OPTION_DEFAULTS = [262144, 128, 262144];
+
+function seesEof(fd: number): Promise<boolean> {
+  const peer = new net.Socket({ fd, readable: true, writable: false });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), 2000);
+    function done(closed: boolean): void {
+      clearTimeout(timer);
+      peer.destroy();
+      resolve(closed);
+    }
+    peer.on('data', () => undefined);
+    peer.once('end', () => done(true));
+    peer.once('error', () => done(true));
+  });
+}
+
+/** Installs a scripted binding; returns the fake kernel and an uninstall function. */
+export function installFakeBinding(script: Script): { kernel: FakeKernel; restore: () => void } {
+  bindingModule.replaceBindingForTesting();
+  const real = bindingModule.binding();
+  const peers: number[] = [];
+  const calls: string[] = [];
+  const fake: NativeBinding = {
+    ...real,
+    socket(type) {
+      calls.push(`socket(${type})`);
+      if (script.socket !== undefined) return script.socket;
+      const pair = real.standInPair!();
+      if (!Array.isArray(pair)) return pair;
+      peers.push(pair[1]);
+      return pair[0];
+    },
+    connect(fd) {
+      calls.push(`connect(${fd})`);
+      return script.connect ?? -115;
+    },
+    takeError(fd) {
+      calls.push(`takeError(${fd})`);
+      return script.soError ?? 0;
+    },
+    setOption(_fd, name, value) {
+      calls.push(`setOption(${name}, ${value})`);
+      return script.setOption ?? 0;
+    },
+    getOption(_fd, name) {
+      return OPTION_DEFAULTS[name] ?? -92;
+    },
+    bind(fd) {
+      calls.push(`bind(${fd})`);
+      return script.bind ?? 0;
+    },
+  };
+  bindingModule.replaceBindingForTesting(fake);
+  const restore = (): void => {
+    for (const fd of peers.splice(0)) real.close(fd);
+    bindingModule.replaceBindingForTesting();
+  };
+  const allClosed = async (): Promise<boolean> => {
+    const results = await Promise.all(peers.splice(0).map(seesEof)); // the net.Sockets own the fds now
+    return results.every(Boolean);
+  };
+  const peerFd = (): number => peers[peers.length - 1];
+  return { kernel: { peerFd, allClosed, calls }, restore };
+}
