@@ -24,3 +24,12 @@ export {
 export { type SocketSettings, type ConnectSettings } from './settings';
 export { getLocalCid } from './local';
 export { parseAddress, formatAddress, type ParsedAddress } from './uri';
+export {
+  createHttpAgent,
+  createHttpsAgent,
+  createUndiciConnector,
+  listenOn,
+  type ConnectTarget,
+  type UndiciConnectOptions,
+  type UndiciConnectCallback,
+} from './protocols';

@@ -14,7 +14,7 @@ import { binding } from './binding';
 import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
 import { adoptListener, type StreamHandle } from './handles';
 import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
-import { adoptAcceptedSocket, type VsockAddressInfo } from './socket';
+import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo } from './socket';
 import { parseAddress } from './uri';
 
 const STREAM = 1;
@@ -79,6 +79,32 @@ export function pickListenArguments(
   return { endpoint, backlog, settings };
 }
 
+/**
+ * The listen step shared by VsockServer and listenOn(): validates the
+ * arguments, opens the bound descriptor and gives its handle to net's own
+ * listen(handle, backlog) through `listenHandle`, with the bound endpoint.
+ * Failures to bind go out as 'error' on the next tick, as net reports them.
+ */
+export function listenVsock(
+  server: net.Server,
+  options: ListenOptions | number | string,
+  listeningListener: unknown,
+  defaults: SocketSettings,
+  listenHandle: (handle: StreamHandle, backlog: number, local: Endpoint) => void,
+): void {
+  const { endpoint, backlog, settings } = pickListenArguments(options, listeningListener);
+  if (server.listening || handleOfServer(server)) {
+    throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+  }
+  if (listeningListener) server.once('listening', listeningListener as () => void);
+  const opened = openListener(endpoint, { ...defaults, ...definedOnly(settings) });
+  if ('error' in opened) {
+    process.nextTick(() => server.emit('error', opened.error));
+    return;
+  }
+  listenHandle(opened.handle, backlog, opened.local);
+}
+
 const kLocal = Symbol('hvsock.serverLocal');
 
 /** A net.Server listening on a vsock / Hyper-V socket address. */
@@ -102,26 +128,19 @@ export class VsockServer extends net.Server {
   // Keeps VsockServer assignable to net.Server; arguments are checked at run time.
   override listen(...args: unknown[]): this;
   override listen(...args: unknown[]): this {
-    const [options = {}, listeningListener] = args as [ListenOptions | number | string | undefined, (() => void) | undefined];
-    const { endpoint, backlog, settings } = pickListenArguments(options, listeningListener);
-    if (this.listening || handleOfServer(this)) {
-      throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
-    }
-    if (listeningListener) this.once('listening', listeningListener);
-    const opened = openListener(endpoint, { ...this.settings, ...definedOnly(settings) });
-    if ('error' in opened) {
-      process.nextTick(() => this.emit('error', opened.error));
-      return this;
-    }
-    this[kLocal] = opened.local;
-    return super.listen(opened.handle, backlog);
+    const [options = {}, listeningListener] = args as [ListenOptions | number | string | undefined, unknown];
+    listenVsock(this, options, listeningListener, this.settings, (handle, backlog, local) => {
+      this[kLocal] = local;
+      super.listen(handle, backlog);
+    });
+    return this;
   }
 
   /** `{ address, family: 'vsock', port, cid, vmId, serviceId }` while listening, else null. */
   override address(): VsockAddressInfo | null {
     const local = this[kLocal];
     if (!this.listening || local === undefined) return null;
-    return { address: String(local.cid), family: 'vsock', ...local };
+    return describeEndpoint(local);
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {

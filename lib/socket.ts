@@ -42,7 +42,8 @@ export interface VsockAddressInfo extends net.AddressInfo {
   serviceId: string;
 }
 
-function describeEndpoint(endpoint: Endpoint): VsockAddressInfo {
+/** address()-style info for an endpoint: `address` is the CID as text, family 'vsock'. */
+export function describeEndpoint(endpoint: Endpoint): VsockAddressInfo {
   return { address: String(endpoint.cid), family: 'vsock', ...endpoint };
 }
 

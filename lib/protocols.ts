@@ -1,0 +1,151 @@
+// Plugging hvsock into Node's protocol stacks and their ecosystem: http(s)
+// agents, an undici connector, and listenOn() for servers that should accept
+// on a vsock address directly. Everything rides on real net.Sockets, so TLS,
+// HTTP/1.1, HTTP/2 and WebSocket libraries run unchanged.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type * as net from 'node:net';
+import { Server } from 'node:net';
+import * as tls from 'node:tls';
+import { resolveVsockAddress, type Endpoint } from './address';
+import { invalidArgType } from './errors';
+import { handleOf, type StreamHandle } from './handles';
+import { listenVsock, type ListenOptions } from './server';
+import { pickConnectSettings } from './settings';
+import { adoptAcceptedSocket, connect, describeEndpoint, type ConnectOptions, type VsockAddressInfo } from './socket';
+import { parseAddress } from './uri';
+
+/** Where a helper connects: connect() options or a URI string. */
+export type ConnectTarget = ConnectOptions | string;
+
+// Checked once, when the helper is made: a typo should fail there, not on
+// the first request deep inside an agent.
+function checkTarget(target: ConnectTarget): ConnectOptions {
+  const options: ConnectOptions = typeof target === 'string' ? parseAddress(target) : target;
+  resolveVsockAddress(options, 'connect', 'address');
+  pickConnectSettings(options, 'address');
+  return { ...options };
+}
+
+// A raw vsock socket under a TLS session: a failed connect is raised on the
+// raw socket, which nobody else listens to, so it ends the TLS socket too.
+function secureOver(target: ConnectOptions, connectTls: (socket: net.Socket) => tls.TLSSocket): tls.TLSSocket {
+  const raw = connect(target);
+  const secure = connectTls(raw);
+  raw.once('error', (error) => secure.destroy(error));
+  return secure;
+}
+
+/**
+ * An http.Agent whose connections go to `address` (options or URI); the
+ * request's host only fills the Host header. Keep-alive pooling works as
+ * usual (`{ keepAlive: true }` in agentOptions).
+ */
+export function createHttpAgent(address: ConnectTarget, agentOptions?: http.AgentOptions): http.Agent {
+  const target = checkTarget(address);
+  const agent = new http.Agent(agentOptions);
+  agent.createConnection = () => connect(target);
+  return agent;
+}
+
+/**
+ * An https.Agent that runs TLS over connections to `address`. TLS options
+ * (ca, servername, ...) go in agentOptions or the request; the server name
+ * defaults to the request's host. TLS sessions are cached and resumed as
+ * https.Agent does.
+ */
+export function createHttpsAgent(address: ConnectTarget, agentOptions?: https.AgentOptions): https.Agent {
+  const target = checkTarget(address);
+  const agent = new https.Agent(agentOptions);
+  const createTlsConnection = agent.createConnection.bind(agent);
+  // https.Agent's own createConnection calls tls.connect(options) with the
+  // cached session; handing it our socket keeps that behaviour.
+  agent.createConnection = (options) =>
+    secureOver(target, (socket) => createTlsConnection({ ...options, socket } as https.RequestOptions) as tls.TLSSocket);
+  return agent;
+}
+
+/** The options undici passes to a `connect` function (a subset of its own type). */
+export interface UndiciConnectOptions {
+  hostname: string;
+  protocol: string;
+  servername?: string;
+}
+
+/** undici's connect callback: `(null, socket)` or `(error, null)`. */
+export type UndiciConnectCallback = (...args: [null, net.Socket] | [Error, null]) => void;
+
+/**
+ * A `connect` function for undici (`new Agent({ connect })`, `new Client(origin,
+ * { connect })`) that opens its connections to `address`. TLS for
+ * `https:` origins, with `tlsOptions` (e.g. `ca`) and the origin's host as the
+ * default server name. Needs no undici import: it only matches the signature.
+ */
+export function createUndiciConnector(
+  address: ConnectTarget,
+  tlsOptions: tls.ConnectionOptions = {},
+): (options: UndiciConnectOptions, callback: UndiciConnectCallback) => void {
+  const target = checkTarget(address);
+  return (options, callback) => {
+    const secure = options.protocol === 'https:';
+    const socket: net.Socket = secure
+      ? secureOver(target, (raw) =>
+          tls.connect({
+            servername: options.servername || options.hostname,
+            ALPNProtocols: ['http/1.1'],
+            ...tlsOptions,
+            socket: raw,
+          }),
+        )
+      : connect(target);
+    const ready = secure ? 'secureConnect' : 'connect';
+    const onError = (error: Error): void => {
+      socket.off(ready, onReady);
+      callback(error, null);
+    };
+    const onReady = (): void => {
+      socket.off('error', onError);
+      callback(null, socket);
+    };
+    socket.once(ready, onReady);
+    socket.once('error', onError);
+  };
+}
+
+interface ListenedOn {
+  handle: StreamHandle;
+  local: Endpoint;
+}
+const listened = new WeakMap<net.Server, ListenedOn>();
+
+// address() on a server listening on vsock: net's TCP handle formats only
+// IP addresses, so report the vsock endpoint while that handle is in use.
+function vsockAddress(this: net.Server): VsockAddressInfo | net.AddressInfo | string | null {
+  const state = listened.get(this);
+  if (state && this.listening && handleOf(this) === state.handle) return describeEndpoint(state.local);
+  return Server.prototype.address.call(this);
+}
+
+/**
+ * Makes any net.Server (http, https, http2, tls, ...) listen on a vsock
+ * address (options, a port number or a URI), as `server.listen()` would on
+ * TCP. Accepted sockets get the vsock getters (remoteCid, ...) and
+ * `server.address()` reports the vsock endpoint. Returns the server.
+ */
+export function listenOn<T extends net.Server>(
+  server: T,
+  address: ListenOptions | number | string,
+  listeningListener?: () => void,
+): T {
+  if (!(server instanceof Server)) throw invalidArgType('server', 'an instance of net.Server', server);
+  listenVsock(server, address, listeningListener, {}, (handle, backlog, local) => {
+    if (!listened.has(server)) {
+      // Before the server's own handler, which may wrap the socket (TLS).
+      server.prependListener('connection', adoptAcceptedSocket);
+      server.address = vsockAddress;
+    }
+    listened.set(server, { handle, local });
+    server.listen(handle, backlog);
+  });
+  return server;
+}
