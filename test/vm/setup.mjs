@@ -56,15 +56,31 @@ function aptHas(pkg) {
   return ask();
 }
 
-function ensureQemu() {
-  const found = which('qemu-system-x86_64');
+/** The path of `binary`, installing the Debian package `pkg` when it is missing. */
+function ensureAptTool(binary, pkg) {
+  const found = which(binary);
   if (found) return found;
-  if (!aptHas('qemu-system-x86')) throw new SetupError('apt has no package qemu-system-x86');
-  log('installing qemu-system-x86');
-  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...APT_WAIT, 'qemu-system-x86'], {
+  if (!aptHas(pkg)) throw new SetupError(`apt has no package ${pkg}`);
+  log(`installing ${pkg}`);
+  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...APT_WAIT, pkg], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
-  return which('qemu-system-x86_64') ?? (() => { throw new SetupError('qemu-system-x86_64 still missing after install'); })();
+  return which(binary) ?? (() => { throw new SetupError(`${binary} still missing after installing ${pkg}`); })();
+}
+
+const ensureQemu = () => ensureAptTool('qemu-system-x86_64', 'qemu-system-x86');
+
+/**
+ * socat, for the CLI's interop tests (VSOCK-LISTEN / VSOCK-CONNECT). The guest
+ * mounts the host's root, so a host install is visible inside. Not fatal: the
+ * tests that need it fail with their own message.
+ */
+function ensureSocat() {
+  try {
+    ensureAptTool('socat', 'socat');
+  } catch (e) {
+    log(`warning: socat unavailable (${e instanceof SetupError ? e.message.split('\n')[0] : e}); the CLI interop tests will fail`);
+  }
 }
 
 /** linux-image-amd64 is a metapackage; its Depends names the concrete kernel. */
@@ -215,6 +231,7 @@ function ensureInitramfs(gdir) {
 export function prepare() {
   const t0 = Date.now();
   const qemu = ensureQemu();
+  ensureSocat();
   mkdirSync(cacheDir, { recursive: true });
   // The resolved kernel version is remembered so cached runs never ask apt; rm -rf .cache/vm to re-resolve.
   const stateFile = join(cacheDir, 'kernel-version');

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import type * as net from 'node:net';
+import { connect } from '../socket';
+import { formatAddress } from '../uri';
+import { addressArgument, CliError, integerOption, until, type Command } from './common';
+
+// Resolves with exactly `size` bytes from the socket (which must be flowing).
+function bytesReader(socket: net.Socket): (size: number) => Promise<Buffer> {
+  let buffered = Buffer.alloc(0);
+  let waiting: { size: number; resolve: (data: Buffer) => void; reject: (error: Error) => void } | undefined;
+  const settle = (): void => {
+    if (waiting && buffered.length >= waiting.size) {
+      const { size, resolve } = waiting;
+      waiting = undefined;
+      resolve(buffered.subarray(0, size));
+      buffered = buffered.subarray(size);
+    }
+  };
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    settle();
+  });
+  const fail = (error: Error): void => {
+    waiting?.reject(error);
+    waiting = undefined;
+  };
+  socket.on('end', () => fail(new CliError('ping: the peer closed the connection (is it an echo server?)')));
+  socket.on('error', fail);
+  return (size) =>
+    new Promise((resolve, reject) => {
+      waiting = { size, resolve, reject };
+      settle();
+    });
+}
+
+/** Value at quantile q (0..1) of sorted samples, nearest rank. */
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+}
+
+export const pingCommand: Command = {
+  name: 'ping',
+  summary: 'round-trip times to an echo server on ADDR',
+  usage: `usage: hvsock ping ADDR [--count N] [--size BYTES]
+
+Sends --count messages of --size bytes (default 10 of 64) one after another
+to an echo server (hvsock echo ADDR) and prints the round-trip times in
+microseconds: min, median, p99, max.
+
+  hvsock ping vsock://2:5000 --count 1000
+`,
+  options: { count: { type: 'string', short: 'c' }, size: { type: 'string', short: 's' } },
+  async run(values, positionals) {
+    const address = addressArgument(pingCommand, positionals);
+    const count = integerOption(pingCommand, values, 'count', 10, 1, 1_000_000);
+    const size = integerOption(pingCommand, values, 'size', 64, 1, 1 << 20);
+    const socket = connect(address);
+    await until(socket, 'connect');
+    const read = bytesReader(socket);
+    const payload = randomBytes(size);
+    const samples: number[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const start = process.hrtime.bigint();
+      socket.write(payload);
+      const echoed = await read(size);
+      samples.push(Number(process.hrtime.bigint() - start) / 1000);
+      if (!echoed.equals(payload)) throw new CliError('ping: the reply differs from what was sent (is the peer an echo server?)');
+    }
+    const peer = formatAddress({ cid: socket.remoteCid!, port: socket.remotePort! });
+    socket.destroy();
+    samples.sort((a, b) => a - b);
+    const us = (value: number): string => `${value.toFixed(1)} µs`;
+    process.stdout.write(
+      `ping ${peer}: ${count} × ${size} bytes, round trip ` +
+        `min ${us(samples[0])}, median ${us(quantile(samples, 0.5))}, ` +
+        `p99 ${us(quantile(samples, 0.99))}, max ${us(samples[samples.length - 1])}\n`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,181 @@
+// The hvsock command (dist/cli.js) as users run it: real processes over real
+// AF_VSOCK in the rig's guest, and interop with Debian's socat. Every node
+// start costs about a second under TCG, so each test spawns few processes.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertInTestGuest } from './helpers/guest';
+import { freshPort } from './helpers/streams';
+
+const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+const SOCAT = '/usr/bin/socat';
+
+beforeAll(() => assertInTestGuest());
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function run(command: string, args: string[], input?: Buffer | string): { child: ChildProcessWithoutNullStreams; done: Promise<Finished> } {
+  const child = spawn(command, args);
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  if (input !== undefined) child.stdin.end(input);
+  const done = new Promise<Finished>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(stdout), stderr })),
+  );
+  return { child, done };
+}
+
+const hvsock = (args: string[], input?: Buffer | string) => run(process.execPath, [cli, ...args], input);
+
+/** Resolves once the child's stderr matches `pattern` (its first group, if any). */
+function stderrMatch(child: ChildProcessWithoutNullStreams, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString();
+      const match = pattern.exec(seen);
+      if (match) {
+        child.stderr.off('data', onData);
+        resolve(match[1] ?? match[0]);
+      }
+    };
+    child.stderr.on('data', onData);
+    child.once('close', (code) => reject(new Error(`exited (${code}) before ${pattern}: ${seen}`)));
+  });
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+describe('hvsock echo / connect / ping', () => {
+  const port = freshPort();
+  let echo: ReturnType<typeof hvsock>;
+
+  beforeAll(async () => {
+    echo = hvsock(['echo', `vsock://any:${port}`]);
+    await stderrMatch(echo.child, /echo listening on vsock:\/\/4294967295:\d+/);
+  });
+
+  afterAll(async () => {
+    echo.child.kill('SIGTERM');
+    expect((await echo.done).code).toBe(0);
+  });
+
+  it('pipes a checksummed 1 MiB file through an echo server and exits 0', async () => {
+    const payload = randomBytes(1024 * 1024);
+    const result = await hvsock(['connect', `vsock://local:${port}`], payload).done;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBe(payload.length);
+    expect(sha256(result.stdout)).toBe(sha256(payload));
+  });
+
+  it('ping reports round-trip statistics', async () => {
+    const result = await hvsock(['ping', `hvsock://loopback/${port}`, '--count', '20']).done;
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toMatch(
+      /^ping vsock:\/\/1:\d+: 20 × 64 bytes, round trip min [\d.]+ µs, median [\d.]+ µs, p99 [\d.]+ µs, max [\d.]+ µs\n$/,
+    );
+  });
+});
+
+describe('hvsock listen / connect', () => {
+  it('carries data both ways and half-closes on EOF', async () => {
+    const listen = hvsock(['listen', 'vsock://any:any'], 'from listen\n');
+    const uri = await stderrMatch(listen.child, /listening on vsock:\/\/\d+:(\d+)/);
+    const connect = hvsock(['connect', `vsock://1:${uri}`], 'from connect\n');
+    const [listened, connected] = await Promise.all([listen.done, connect.done]);
+    expect(listened).toMatchObject({ code: 0 });
+    expect(connected).toMatchObject({ code: 0, stderr: '' });
+    expect(listened.stdout.toString()).toBe('from connect\n');
+    expect(connected.stdout.toString()).toBe('from listen\n');
+    expect(listened.stderr).toMatch(/connection from vsock:\/\/1:\d+/);
+  });
+
+  it('fails a connect with nothing listening: one line, exit 1', async () => {
+    const port = freshPort();
+    const result = await hvsock(['connect', `vsock://1:${port}`], '').done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^hvsock: connect ECONNRESET vsock://1:${port} \\(.+\\)\\n$`));
+  });
+});
+
+describe('interop with socat', () => {
+  beforeAll(() => {
+    if (!existsSync(SOCAT)) throw new Error(`${SOCAT} is missing: test/vm/setup.mjs installs it (apt-get install socat)`);
+  });
+
+  it('hvsock connect talks to socat VSOCK-LISTEN', async () => {
+    const port = freshPort();
+    // -t: socat waits this long for the other direction after one ends (default 0.5 s: too short under TCG).
+    const socat = run(SOCAT, ['-d', '-d', '-t', '30', `VSOCK-LISTEN:${port}`, 'STDIO'], 'from socat\n');
+    await stderrMatch(socat.child, /listening on/);
+    const connect = await hvsock(['connect', `vsock://1:${port}`], 'from hvsock\n').done;
+    const listened = await socat.done;
+    expect(connect).toMatchObject({ code: 0, stderr: '' });
+    expect(connect.stdout.toString()).toBe('from socat\n');
+    expect(listened.code).toBe(0);
+    expect(listened.stdout.toString()).toBe('from hvsock\n');
+  });
+
+  it('socat VSOCK-CONNECT talks to hvsock listen', async () => {
+    const listen = hvsock(['listen', 'vsock://any:any'], 'from hvsock\n');
+    const port = await stderrMatch(listen.child, /listening on vsock:\/\/\d+:(\d+)/);
+    const connected = await run(SOCAT, ['-t', '30', 'STDIO', `VSOCK-CONNECT:1:${port}`], 'from socat\n').done;
+    const listened = await listen.done;
+    expect(connected).toMatchObject({ code: 0 });
+    expect(connected.stdout.toString()).toBe('from hvsock\n');
+    expect(listened.code).toBe(0);
+    expect(listened.stdout.toString()).toBe('from socat\n');
+  });
+});
+
+describe('hvsock bench / sink / id and usage errors', () => {
+  it('bench sends to a sink that confirms the byte count', async () => {
+    const sink = hvsock(['sink', 'vsock://any:any']);
+    const port = await stderrMatch(sink.child, /sink listening on vsock:\/\/\d+:(\d+)/);
+    const bench = await hvsock(['bench', `vsock://1:${port}`, '--bytes', '4M']).done;
+    sink.child.kill('SIGINT');
+    expect(bench).toMatchObject({ code: 0, stderr: '' });
+    expect(bench.stdout.toString()).toMatch(/^bench vsock:\/\/1:\d+: 4194304 bytes in [\d.]+ s, [\d.]+ MiB\/s\n$/);
+    expect((await sink.done).code).toBe(0);
+  });
+
+  it('id prints the local CID and converts ports and service ids', async () => {
+    const [cid, service, port] = await Promise.all([
+      hvsock(['id']).done,
+      hvsock(['id', '--port', '5000']).done,
+      hvsock(['id', '--service-id', '{00001388-FACB-11E6-BD58-64006A7986D3}']).done,
+    ]);
+    expect(cid).toMatchObject({ code: 0, stderr: '' });
+    expect(cid.stdout.toString()).toMatch(/^\d+\n$/);
+    expect(service.stdout.toString()).toBe('00001388-facb-11e6-bd58-64006a7986d3\n');
+    expect(port.stdout.toString()).toBe('5000\n');
+  });
+
+  it('usage errors exit 2 with one line', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [[], /^usage: hvsock COMMAND/],
+      [['frobnicate'], /^hvsock: unknown command "frobnicate" \(see hvsock --help\)\n$/],
+      [['connect', 'tcp://1:2'], /^hvsock: connect: The argument 'ADDR' has scheme "tcp:" .* \(see hvsock connect --help\)\n$/],
+      [['ping', 'vsock://1:2', '--count', 'x'], /^hvsock: ping: --count must be an integer/],
+      [['services', 'list'], /^hvsock: services: service registration exists only on Windows hosts/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => hvsock(args).done));
+    results.forEach((result, index) => {
+      expect(result.code, cases[index][0].join(' ')).toBe(2);
+      expect(result.stderr).toMatch(cases[index][1]);
+      expect(result.stdout.length).toBe(0);
+    });
+  });
+});
