@@ -12,14 +12,17 @@ export interface NativePoller {
   /** Starts (or changes) watching; returns a status. */
   start(events: number): number;
   stop(): number;
-  /** Closes the poll handle; the fd itself stays open. Idempotent. */
+  /** Closes the poll handle, and the fd too when the poller owns it. Idempotent. */
   close(): void;
+  /** Closes the poll handle and gives up ownership: the fd stays open. */
+  release(): void;
   ref(): void;
   unref(): void;
 }
 
 export interface NativePollerConstructor {
-  new (fd: number, onEvent: (status: number, events: number) => void): NativePoller;
+  /** With ownsFd, close() and environment teardown also close `fd`. */
+  new (fd: number, onEvent: (status: number, events: number) => void, ownsFd?: boolean): NativePoller;
 }
 
 /** Family-level socket option names (SO_VM_SOCKETS_*). */

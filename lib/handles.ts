@@ -98,7 +98,17 @@ function adopt(ctor: HandleConstructor | null, type: number, fd: number): Stream
   return handle;
 }
 
-/** A connected (or connecting) stream fd in a Pipe handle, or a negative status. */
+/**
+ * An empty Pipe handle for a socket whose connect is still in flight; the fd
+ * is given to it with open() once connected. Returns a negative status when
+ * handles cannot be made here.
+ */
+export function newStreamHandle(): StreamHandle | number {
+  const ctor = pipeHandleConstructor();
+  return ctor === null ? -95 : new ctor(PIPE_SOCKET);
+}
+
+/** A connected stream fd in a Pipe handle, or a negative status. */
 export function adoptStream(fd: number): StreamHandle | number {
   return adopt(pipeHandleConstructor(), PIPE_SOCKET, fd);
 }

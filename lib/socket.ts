@@ -14,7 +14,7 @@ import {
 } from './address';
 import { binding, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
 import { HvsockError, invalidArgType, systemError } from './errors';
-import { adoptStream, handleOf, type ConnectRequest, type StreamHandle } from './handles';
+import { handleOf, newStreamHandle, type ConnectRequest, type StreamHandle } from './handles';
 import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
 import { parseAddress } from './uri';
 
@@ -175,21 +175,37 @@ function failedSocket(options: ConnectOptions, error: Error): VsockSocket {
 
 // Replaces the handle's connect/close/ref/unref so that net's own connect
 // path drives a non-blocking vsock connect completed by a uv_poll watcher.
+//
+// The fd is owned by the native watcher until the connect succeeds, and only
+// then opened into Node's handle. Node closes its own handles at environment
+// teardown (a Worker terminated) without going through JS; if the handle held
+// the fd then, it would close it under our registered poll and libuv would
+// abort. The watcher's teardown hook closes the poll first, then the fd.
 function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, owner: () => VsockSocket): void {
   const native = binding();
-  let poller: NativePoller | null = null;
+  let poller: NativePoller | null = null; // owns the fd while set
+  let fdInHandle = false;
   let refed = true;
-  const stopPolling = (): void => {
-    poller?.close();
+  const closeFdUnlessInHandle = (): void => {
+    if (fdInHandle) return;
+    if (poller) poller.close(); // closes the poll, then the fd
+    else native.close(fd); // net destroyed the socket before it connected
     poller = null;
+    fdInHandle = true; // nothing of ours is left to close
+  };
+  const moveFdIntoHandle = (): number => {
+    poller?.release();
+    poller = null;
+    const status = handle.open(fd);
+    if (status < 0) native.close(fd);
+    fdInHandle = true;
+    return status;
   };
   const close = handle.close;
   const ref = handle.ref;
   const unref = handle.unref;
-  // The poll must go before the fd: a registered poll on a closed fd makes
-  // libuv's epoll_ctl fail and Node abort.
-  handle.close = function closeAfterPoll(callback?: () => void): void {
-    stopPolling();
+  handle.close = function closeOwnedFd(callback?: () => void): void {
+    closeFdUnlessInHandle();
     close.call(this, callback);
   };
   handle.ref = function refBoth(): void {
@@ -205,26 +221,21 @@ function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, ow
   handle.connect = (request: ConnectRequest): number => {
     const finish = (status: number): void => {
       const socket = owner();
-      if (socket.destroyed) return;
-      if (status === 0) request.oncomplete(0, handle, request, true, true);
-      else socket.destroy(systemError(status, 'connect', errorAddress(endpoint)));
+      if (socket.destroyed) return; // its close already released the fd
+      const outcome = status === 0 ? moveFdIntoHandle() : status;
+      if (outcome === 0) {
+        request.oncomplete(0, handle, request, true, true);
+      } else {
+        closeFdUnlessInHandle();
+        socket.destroy(systemError(outcome, status === 0 ? 'open' : 'connect', errorAddress(endpoint)));
+      }
     };
+    poller = new native.Poller(fd, () => finish(native.takeError(fd)), true);
+    if (!refed) poller.unref();
     const status = native.connect(fd, encodeEndpoint(endpoint));
-    if (status !== UV_EINPROGRESS) {
-      process.nextTick(finish, status); // like net: connect reports asynchronously
-      return 0;
-    }
-    const watcher = new native.Poller(fd, () => {
-      stopPolling(); // before finish(): net starts reading on this fd
-      finish(native.takeError(fd));
-    });
-    poller = watcher;
-    if (!refed) watcher.unref();
-    const started = watcher.start(POLL_WRITABLE);
-    if (started < 0) {
-      stopPolling();
-      process.nextTick(finish, started);
-    }
+    const started = status === UV_EINPROGRESS ? poller.start(POLL_WRITABLE) : status;
+    // Like net, report a connect that ended at once asynchronously.
+    if (started !== 0 || status === 0) process.nextTick(finish, started);
     return 0;
   };
 }
@@ -258,7 +269,7 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
     native.close(fd);
     return failedSocket(options, systemError(failure.status, failure.syscall, where));
   }
-  const handle = adoptStream(fd);
+  const handle = newStreamHandle();
   if (typeof handle === 'number') {
     native.close(fd);
     return failedSocket(options, systemError(handle, 'open', where));

@@ -1,5 +1,7 @@
 #include "poller.h"
 
+#include "hvsock.h"
+
 namespace hvsock {
 
 // Lives apart from the JS wrapper: libuv needs the uv_poll_t until its close
@@ -9,6 +11,8 @@ struct PollState {
   uv_poll_t poll;
   Poller* owner = nullptr;  // cleared when the wrapper is destroyed
   napi_async_cleanup_hook_handle cleanup_hook = nullptr;
+  int fd = -1;
+  bool owns_fd = false;
   bool closing = false;
 };
 
@@ -16,6 +20,7 @@ namespace {
 
 void OnClosed(uv_handle_t* handle) {
   PollState* state = static_cast<PollState*>(handle->data);
+  if (state->owns_fd) hvsock_close(state->fd);
   if (state->cleanup_hook != nullptr) napi_remove_async_cleanup_hook(state->cleanup_hook);
   delete state;
 }
@@ -51,12 +56,13 @@ Napi::Function Poller::Define(Napi::Env env) {
                          InstanceMethod<&Poller::Start>("start"),
                          InstanceMethod<&Poller::Stop>("stop"),
                          InstanceMethod<&Poller::Close>("close"),
+                         InstanceMethod<&Poller::Release>("release"),
                          InstanceMethod<&Poller::RefLoop>("ref"),
                          InstanceMethod<&Poller::UnrefLoop>("unref"),
                      });
 }
 
-// new Poller(fd, callback(status, events))
+// new Poller(fd, callback(status, events)[, ownsFd])
 Poller::Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
@@ -80,6 +86,8 @@ Poller::Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) 
   }
   state->poll.data = state;
   state->owner = this;
+  state->fd = fd;
+  state->owns_fd = info.Length() > 2 && info[2].ToBoolean().Value();
   napi_add_async_cleanup_hook(env, OnEnvironmentTeardown, state, &state->cleanup_hook);
   state_ = state;
   callback_ = Napi::Persistent(info[1].As<Napi::Function>());
@@ -102,16 +110,26 @@ void Poller::HoldWrapper(bool hold) {
 }
 
 void Poller::Deliver(int status, int events) {
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  callback_.MakeCallback(Value(), {Napi::Number::New(env, status), Napi::Number::New(env, events)},
-                         *context_);
-  // A throw in JS reached from here has no JS caller to return to: report it
-  // the way Node reports throws in its own I/O callbacks.
-  if (env.IsExceptionPending()) {
-    Napi::Error error = env.GetAndClearPendingException();
-    napi_fatal_exception(env, error.Value());
-  }
+  // The C API, not Napi::FunctionReference::MakeCallback: with C++
+  // exceptions off, node-addon-api turns a failed call into napi_throw, which
+  // aborts the process when JS can no longer run (a Worker being terminated).
+  napi_env env = Env();
+  Napi::HandleScope scope(Env());
+  napi_value argv[2] = {Napi::Number::New(env, status), Napi::Number::New(env, events)};
+  napi_value result = nullptr;
+  napi_status call = napi_make_callback(env, static_cast<napi_async_context>(*context_), Value(),
+                                        callback_.Value(), 2, argv, &result);
+  if (call == napi_ok) return;
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
+  napi_value error = nullptr;
+  if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return;
+  napi_valuetype type = napi_undefined;
+  napi_typeof(env, error, &type);
+  // Termination leaves no exception object: there is nobody left to tell.
+  // Anything else a callback threw is reported the way Node reports throws
+  // in its own I/O callbacks ('uncaughtException').
+  if (type != napi_undefined && type != napi_null) napi_fatal_exception(env, error);
 }
 
 // start(events): UV_READABLE=1 | UV_WRITABLE=2 | UV_DISCONNECT=4
@@ -131,6 +149,16 @@ Napi::Value Poller::Stop(const Napi::CallbackInfo& info) {
 
 Napi::Value Poller::Close(const Napi::CallbackInfo& info) {
   if (state_ != nullptr) BeginClose(state_);  // clears state_ through Forget()
+  HoldWrapper(false);
+  return info.Env().Undefined();
+}
+
+// Closes the poll but hands the fd back to the caller (it stays open).
+Napi::Value Poller::Release(const Napi::CallbackInfo& info) {
+  if (state_ != nullptr) {
+    state_->owns_fd = false;
+    BeginClose(state_);
+  }
   HoldWrapper(false);
   return info.Env().Undefined();
 }

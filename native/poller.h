@@ -1,6 +1,11 @@
 // Poller: a uv_poll_t on the calling environment's loop, exposed to JS as a
 // class. Used to wait for a non-blocking connect to complete, and by the
 // fallback stream path to wait for readability/writability.
+//
+// A Poller created with ownsFd=true owns its descriptor: close() and
+// environment teardown close the fd after the poll, so the fd can never be
+// closed under a registered poll (libuv aborts on that). release() gives the
+// fd back without closing it.
 #ifndef HVSOCK_POLLER_H_
 #define HVSOCK_POLLER_H_
 
@@ -27,6 +32,7 @@ class Poller : public Napi::ObjectWrap<Poller> {
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value RefLoop(const Napi::CallbackInfo& info);
   Napi::Value UnrefLoop(const Napi::CallbackInfo& info);
 
