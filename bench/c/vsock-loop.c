@@ -4,7 +4,7 @@
 // (the host stand-in). Prints one JSON object: {"seconds":..,"bytes":..,"ops":..}.
 //
 //   vsock-loop <vsock|pair> bulk    <bytes> <write-size> <c2s|s2c>
-//   vsock-loop <vsock|pair> rtt     <rounds> <message-size>
+//   vsock-loop <vsock|pair> rtt     <rounds> <message-size>   (adds medianUs, p99Us)
 //   vsock-loop <vsock|pair> conn    <count> <concurrency>
 //   vsock-loop <vsock|pair> streams <count> <bytes-each> <write-size>
 #define _GNU_SOURCE
@@ -168,6 +168,12 @@ static void *echo_back(void *arg) {
   return NULL;
 }
 
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+// Timed per round trip, like the Node side, for a median and a p99.
 static void rtt(size_t rounds, size_t size) {
   int fds[2];
   open_connection(fds);
@@ -176,14 +182,23 @@ static void rtt(size_t rounds, size_t size) {
   pthread_create(&t, NULL, echo_back, &server);
   char buf[65536];
   memset(buf, 'p', size);
-  double start = now();
+  double *micros = malloc(rounds * sizeof *micros);
+  if (!micros) die("malloc");
+  double start = now(), sent = start;
   for (size_t i = 0; i < rounds; i++) {
     write_all(fds[0], buf, size);
     if (read_full(fds[0], buf, size) != size) die("ping read");
+    double back = now();
+    micros[i] = (back - sent) * 1e6;
+    sent = back;
   }
   double seconds = now() - start;
   pthread_join(t, NULL);
-  printf("{\"seconds\":%.9f,\"bytes\":%zu,\"ops\":%zu}\n", seconds, rounds * size * 2, rounds);
+  qsort(micros, rounds, sizeof *micros, by_value);
+  size_t p99 = (size_t)(0.99 * rounds);
+  printf("{\"seconds\":%.9f,\"bytes\":%zu,\"ops\":%zu,\"medianUs\":%.3f,\"p99Us\":%.3f}\n", seconds, rounds * size * 2,
+         rounds, micros[rounds / 2], micros[p99 < rounds ? p99 : rounds - 1]);
+  free(micros);
   close(fds[0]);
   close(fds[1]);
 }
@@ -273,7 +288,7 @@ int main(int argc, char **argv) {
   start_listener();
   const char *what = argv[2];
   if (strcmp(what, "bulk") == 0 && argc == 6) bulk(arg(argv, 3), arg(argv, 4), strcmp(argv[5], "c2s") == 0);
-  else if (strcmp(what, "rtt") == 0) rtt(arg(argv, 3), arg(argv, 4));
+  else if (strcmp(what, "rtt") == 0 && arg(argv, 4) <= 65536) rtt(arg(argv, 3), arg(argv, 4));
   else if (strcmp(what, "conn") == 0) conn(arg(argv, 3), arg(argv, 4));
   else if (strcmp(what, "streams") == 0 && argc == 6) streams(arg(argv, 3), arg(argv, 4), arg(argv, 5));
   else {

@@ -1,0 +1,116 @@
+// Turns raw samples into medians, a table with ratios against each baseline,
+// and the issue's target checks.
+import { places, transportNames } from './config.mjs';
+
+const MiB = 2 ** 20;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// The figures of a scenario: [metric, unit, pick(sample), lower is better].
+const metrics = {
+  bulk: [['throughput', 'MiB/s', (s) => s.bytes / s.seconds / MiB, false]],
+  streams: [['aggregate', 'MiB/s', (s) => s.bytes / s.seconds / MiB, false]],
+  rtt: [
+    ['median RTT', 'µs', (s) => s.medianUs, true],
+    ['p99 RTT', 'µs', (s) => s.p99Us, true],
+  ],
+  conn: [['rate', 'conn/s', (s) => s.ops / s.seconds, false]],
+  memory: [
+    ['RSS growth', 'KiB', (s) => s.rssGrowth / 1024, true],
+    ['fd growth', 'fds', (s) => s.fdGrowth, true],
+  ],
+};
+
+/** Rows of { place, case, metric, unit, lowerIsBetter, values: { transport: median }, errors }. */
+export function summarize(results) {
+  const rows = new Map();
+  for (const result of results) {
+    for (const [metric, unit, pick, lowerIsBetter] of metrics[result.scenario]) {
+      const key = `${result.place}|${result.case}|${metric}`;
+      if (!rows.has(key)) rows.set(key, { place: result.place, case: result.case, metric, unit, lowerIsBetter, values: {}, errors: {} });
+      const row = rows.get(key);
+      if (result.error) row.errors[result.transport] = result.error;
+      else if (result.samples.length) row.values[result.transport] = median(result.samples.map(pick));
+    }
+  }
+  return [...rows.values()];
+}
+
+const format = (value) => {
+  if (value === undefined) return '—';
+  const abs = Math.abs(value);
+  return abs >= 100 || Number.isInteger(value) ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
+};
+
+function pad(cells, widths) {
+  return `| ${cells.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ')} |`;
+}
+
+/** A markdown table of one place: absolute medians, then ours ÷ each baseline. */
+export function table(rows, place) {
+  const { ours, baselines } = places[place];
+  const mine = rows.filter((row) => row.place === place);
+  const extra = [...new Set(mine.flatMap((row) => Object.keys(row.values)))].filter((t) => t !== ours && !baselines.includes(t));
+  const columns = [ours, ...baselines, ...extra];
+  const header = ['case', 'metric', ...columns, ...baselines.map((b) => `${ours}/${b}`)];
+  const body = mine.map((row) => {
+    const mineValue = row.values[ours];
+    const ratios = baselines.map((b) => {
+      const base = row.values[b];
+      if (row.metric.includes('growth') || mineValue === undefined || !base) return '—';
+      return `${(mineValue / base).toFixed(2)}×`;
+    });
+    const cells = columns.map((t) => (row.errors[t] ? 'FAILED' : format(row.values[t])));
+    return [row.case, `${row.metric} (${row.unit})`, ...cells, ...ratios];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
+  return [pad(header, widths), pad(widths.map((w) => '-'.repeat(w)), widths), ...body.map((r) => pad(r, widths))].join('\n');
+}
+
+export function legend(place) {
+  const { ours, baselines } = places[place];
+  return [ours, ...baselines].map((t) => `- ${t}: ${transportNames[t]}`).join('\n');
+}
+
+function ratio(rows, place, caseId, metric, baseline) {
+  const row = rows.find((r) => r.place === place && r.case === caseId && r.metric === metric);
+  const mine = row?.values[places[place].ours];
+  const base = row?.values[baseline];
+  return mine !== undefined && base ? mine / base : undefined;
+}
+
+/** The issue's targets: [{ place, what, value, goal, met }]. */
+export function targets(rows) {
+  const checks = [];
+  const add = (place, what, value, goal, ok) => {
+    if (value !== undefined) checks.push({ place, what, value, goal, met: ok(value) });
+  };
+  const bulkCases = (place) => [...new Set(rows.filter((r) => r.place === place && r.case.startsWith('bulk ') && !r.case.includes('buffer')).map((r) => r.case))];
+  for (const c of bulkCases('host')) {
+    add('host', `${c} vs c-pair`, ratio(rows, 'host', c, 'throughput', 'c-pair'), '≥ 0.95', (v) => v >= 0.95);
+    add('host', `${c} vs net-pair`, ratio(rows, 'host', c, 'throughput', 'net-pair'), '≥ 0.98', (v) => v >= 0.98);
+  }
+  add('host', 'rtt 64 B median vs c-pair', ratio(rows, 'host', 'rtt 64 B', 'median RTT', 'c-pair'), '≤ 1.2', (v) => v <= 1.2);
+  for (const c of bulkCases('guest')) {
+    add('guest', `${c} vs c-vsock`, ratio(rows, 'guest', c, 'throughput', 'c-vsock'), '≥ 0.8', (v) => v >= 0.8);
+    add('guest', `${c} vs node-vsock`, ratio(rows, 'guest', c, 'throughput', 'node-vsock'), '≥ 1.5', (v) => v >= 1.5);
+  }
+  add('guest', 'rtt 64 B median vs net-tcp', ratio(rows, 'guest', 'rtt 64 B', 'median RTT', 'net-tcp'), '≤ 1.1', (v) => v <= 1.1);
+  for (const c of [...new Set(rows.filter((r) => r.place === 'guest' && r.case.startsWith('conn')).map((r) => r.case))]) {
+    add('guest', `${c} vs net-tcp`, ratio(rows, 'guest', c, 'rate', 'net-tcp'), '≥ 0.9', (v) => v >= 0.9);
+  }
+  for (const row of rows.filter((r) => r.case.startsWith('memory'))) {
+    const ours = places[row.place].ours;
+    if (row.metric === 'RSS growth') add(row.place, `${row.case} RSS growth (KiB)`, row.values[ours], '< 1024', (v) => v < 1024);
+    if (row.metric === 'fd growth') add(row.place, `${row.case} fd growth`, row.values[ours], '= 0', (v) => v === 0);
+  }
+  return checks;
+}
+
+export function targetLines(checks) {
+  return checks.map((c) => `- [${c.met ? 'met' : 'MISSED'}] ${c.place}: ${c.what} = ${format(c.value)} (target ${c.goal})`).join('\n');
+}

@@ -1,0 +1,195 @@
+// The five scenarios of the benchmark, written once against the transport
+// shape of transports.mjs. Each returns one sample:
+//   { seconds, bytes, ops, ...scenario-specific figures }.
+import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Listens, connects one client, resolves with both ends. */
+async function connectedPair(transport) {
+  let accepted;
+  const gotServer = new Promise((resolve) => {
+    accepted = resolve;
+  });
+  const endpoint = await transport.listen((socket) => accepted(socket));
+  const client = await endpoint.connect();
+  const server = await gotServer;
+  return { endpoint, client, server };
+}
+
+async function send(socket, total, writeSize) {
+  const block = Buffer.alloc(writeSize, 0x78);
+  for (let left = total; left > 0; ) {
+    const size = Math.min(left, writeSize);
+    const more = socket.write(size === writeSize ? block : block.subarray(0, size));
+    left -= size;
+    if (!more) await once(socket, 'drain');
+  }
+}
+
+// Done by byte count, not 'end': node-vsock has no half-close.
+function receive(socket, total) {
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    socket.on('data', (chunk) => {
+      got += chunk.length;
+      if (got >= total) resolve();
+    });
+    socket.once('error', reject);
+    socket.once('close', () => got < total && reject(new Error(`closed after ${got} of ${total} bytes`)));
+  });
+}
+
+async function teardown(endpoint, ...sockets) {
+  for (const socket of sockets) socket.destroy();
+  await endpoint.close();
+}
+
+/** 1. One-way bulk transfer; direction 'c2s' (client sends) or 's2c'. */
+export async function bulk(transport, { bytes, writeSize, direction }) {
+  const { endpoint, client, server } = await connectedPair(transport);
+  const [sender, receiver] = direction === 'c2s' ? [client, server] : [server, client];
+  const start = process.hrtime.bigint();
+  const received = receive(receiver, bytes);
+  await send(sender, bytes, writeSize);
+  await received;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await teardown(endpoint, client, server);
+  return { seconds, bytes, ops: 1 };
+}
+
+function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** 2. Ping-pong of `size`-byte messages: per-round-trip µs, median and p99. */
+export async function rtt(transport, { rounds, size }) {
+  const { endpoint, client, server } = await connectedPair(transport);
+  server.on('data', (chunk) => server.write(chunk));
+  const message = Buffer.alloc(size, 0x70);
+  const micros = new Float64Array(rounds);
+  const start = process.hrtime.bigint();
+  await new Promise((resolve, reject) => {
+    let round = 0;
+    let got = 0;
+    let sentAt = process.hrtime.bigint();
+    client.once('error', reject);
+    client.on('data', (chunk) => {
+      got += chunk.length;
+      if (got < size) return;
+      const now = process.hrtime.bigint();
+      micros[round] = Number(now - sentAt) / 1e3;
+      got -= size;
+      round += 1;
+      if (round === rounds) return resolve();
+      sentAt = now;
+      client.write(message);
+    });
+    client.write(message);
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await teardown(endpoint, client, server);
+  micros.sort();
+  return { seconds, bytes: rounds * size * 2, ops: rounds, medianUs: quantile(micros, 0.5), p99Us: quantile(micros, 0.99) };
+}
+
+const ONE = Buffer.from('1');
+
+// Server side of a connection cycle: one byte back, close when the client does.
+function serveOneByte(socket, open) {
+  open.count += 1;
+  socket.once('data', () => socket.write(ONE));
+  socket.on('error', () => {});
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => {
+    open.count -= 1;
+    if (open.count === 0) open.idle?.();
+  });
+}
+
+async function oneCycle(endpoint) {
+  const socket = await endpoint.connect();
+  socket.write(ONE);
+  await once(socket, 'data');
+  socket.destroy();
+  await once(socket, 'close');
+}
+
+async function cycles(endpoint, count, concurrency) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next += 1;
+      await oneCycle(endpoint);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function drained(open) {
+  if (open.count > 0) await new Promise((resolve) => (open.idle = resolve));
+  open.idle = undefined;
+}
+
+/** 3. Connect + accept + one byte each way + close, `concurrency` at a time. */
+export async function conn(transport, { count, concurrency }) {
+  const open = { count: 0 };
+  const endpoint = await transport.listen((socket) => serveOneByte(socket, open));
+  const start = process.hrtime.bigint();
+  await cycles(endpoint, count, concurrency);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await drained(open);
+  await endpoint.close();
+  return { seconds, bytes: count * 2, ops: count };
+}
+
+/** 4. `count` concurrent connections each sending `bytesEach` client→server. */
+export async function streams(transport, { count, bytesEach, writeSize }) {
+  const accepted = [];
+  let wake;
+  const endpoint = await transport.listen((socket) => {
+    accepted.push(socket);
+    wake?.();
+  });
+  const clients = [];
+  for (let i = 0; i < count; i++) clients.push(await endpoint.connect());
+  while (accepted.length < count) await new Promise((resolve) => (wake = resolve));
+  const start = process.hrtime.bigint();
+  await Promise.all([
+    ...clients.map((socket) => send(socket, bytesEach, writeSize)),
+    ...accepted.map((socket) => receive(socket, bytesEach)),
+  ]);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await teardown(endpoint, ...clients, ...accepted);
+  return { seconds, bytes: count * bytesEach, ops: count };
+}
+
+function footprint() {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  return { rss: process.memoryUsage().rss, fds: readdirSync('/proc/self/fd').length };
+}
+
+/**
+ * 5. RSS and open descriptors before vs after `cycles` connect/close cycles,
+ * measured after `warmup` cycles (JIT, lazily made handle constructors and
+ * pools are not leaks) and with a forced GC (run with --expose-gc).
+ */
+export async function memory(transport, { count, warmup }) {
+  const open = { count: 0 };
+  const endpoint = await transport.listen((socket) => serveOneByte(socket, open));
+  await cycles(endpoint, warmup, 1);
+  await drained(open);
+  await sleep(50);
+  const before = footprint();
+  const start = process.hrtime.bigint();
+  await cycles(endpoint, count, 1);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await drained(open);
+  await sleep(50);
+  const after = footprint();
+  await endpoint.close();
+  return { seconds, bytes: 0, ops: count, rssGrowth: after.rss - before.rss, fdGrowth: after.fds - before.fds };
+}
+
+export const scenarios = { bulk, rtt, conn, streams, memory };

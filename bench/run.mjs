@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [-- --host-only | --guest-only]`
+// 1. host: our socket machinery over AF_UNIX socketpairs (native speed)
+//    against the C loop and Node's net on the same kind of socket;
+// 2. guest: real vsock loopback inside the rig's QEMU guest (test/vm/run.mjs)
+//    against the C loop, net over TCP and unix sockets, and node-vsock.
+// Prints tables with medians and ratios plus the issue's targets, writes
+// bench/results/<timestamp>.json (git-ignored), and exits non-zero if any
+// scenario failed. --quick: one tiny run of everything, a CI smoke test.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildCLoop } from './lib/c-loop.mjs';
+import { legend, summarize, table, targetLines, targets } from './lib/report.mjs';
+import { runSuite } from './lib/suite.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const flags = new Set(process.argv.slice(2));
+const quick = flags.has('--quick');
+const started = Date.now();
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+buildCLoop();
+const resultsDir = join(root, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+
+const host = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  loadBefore: load(),
+};
+let results = [];
+let failed = false;
+
+if (!flags.has('--guest-only')) {
+  process.stderr.write(`[bench] host part (load average ${host.loadBefore})\n`);
+  results.push(...(await runSuite('host', { quick })));
+}
+
+const accel = process.env.HVSOCK_VM_ACCEL === 'kvm' ? 'kvm' : 'tcg';
+let guest;
+if (!flags.has('--host-only')) {
+  const out = join(resultsDir, `.guest-${process.pid}.json`);
+  process.stderr.write(`[bench] guest part: QEMU accel=${accel} (load average ${load()})\n`);
+  const rig = spawnSync(process.execPath, [join(root, 'test', 'vm', 'run.mjs'), 'node', 'bench/guest.mjs', out, ...(quick ? ['--quick'] : [])], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  try {
+    guest = JSON.parse(readFileSync(out, 'utf8'));
+    results.push(...guest.results);
+  } catch {
+    process.stderr.write(`[bench] the guest part produced no results (rig exit ${rig.status})\n`);
+    failed = true;
+  }
+  rmSync(out, { force: true });
+  if (rig.status !== 0) failed = true;
+}
+host.loadAfter = load();
+
+const rows = summarize(results);
+const checks = targets(rows);
+const errors = results.filter((r) => r.error);
+const lines = [];
+const say = (line = '') => lines.push(line);
+say(`# hvsock benchmarks ${new Date().toISOString()}${quick ? ' (--quick: smoke run, figures meaningless)' : ''}`);
+say(`host: ${host.cpus} cores (${host.cpu}), ${host.memoryGiB} GiB, Node ${host.node}; load average ${host.loadBefore} before, ${host.loadAfter} after`);
+if (results.some((r) => r.place === 'host')) {
+  say('\n## Host, native speed: our I/O machinery on an AF_UNIX socketpair (stand-in for vsock)');
+  say(legend('host'));
+  say('Ratios are ours ÷ baseline: above 1 is better for throughput and rates, below 1 for latency.\n');
+  say(table(rows, 'host'));
+}
+if (guest) {
+  say(`\n## Guest: real vsock loopback, QEMU accel=${accel.toUpperCase()}, ${guest.machine.cpus} vCPUs, ${guest.machine.memoryMiB} MiB, kernel ${guest.machine.kernel}`);
+  if (accel === 'tcg') {
+    say('!!! TCG: the guest CPU is emulated. JIT-compiled Node code is penalised more than C, so Node ÷ C ratios here');
+    say('!!! are pessimistic and only indicative: compare Node against Node, and see the host table for our overhead.');
+  }
+  say(legend('guest'));
+  say('');
+  say(table(rows, 'guest'));
+}
+say('\nSecond I/O path (uv_poll + readv/writev Duplex): does not exist yet, so no figures; it will be a column here.');
+say('\n## Targets');
+say(targetLines(checks));
+if (errors.length) {
+  say('\n## Failures');
+  for (const e of errors) say(`- ${e.place} ${e.case} / ${e.transport}: ${e.error}`);
+}
+say(`\nTotal time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+const text = lines.join('\n');
+process.stdout.write(`${text}\n`);
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const file = join(resultsDir, `${quick ? 'quick-' : ''}${stamp}.json`);
+writeFileSync(file, JSON.stringify({ quick, accel, host, guest: guest?.machine, rows, checks, results, text }, null, 1));
+process.stderr.write(`[bench] wrote ${file}\n`);
+process.exitCode = failed || errors.length ? 1 : 0;
