@@ -102,13 +102,33 @@ interface CodedRangeError extends RangeError {
   code: string;
 }
 
+/**
+ * `value` as text for a message. Never throws: arguments may be anything,
+ * including bigints (which JSON.stringify rejects) and objects without a
+ * prototype (which String() rejects), and a typed error must still come out.
+ */
+export function show(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    try {
+      return String(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
-  let shown = JSON.stringify(value) ?? String(value);
-  if (typeof value === 'bigint') shown = `${value}n`;
+  if (typeof value === 'object') {
+    const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return `an instance of ${typeof name === 'string' && name ? name : 'Object'}`;
+  }
+  let shown = show(value);
   if (shown.length > 40) shown = `${shown.slice(0, 37)}...`;
   return `type ${typeof value} (${shown})`;
 }
@@ -124,12 +144,7 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
 
 /** Node's ERR_INVALID_ARG_VALUE. */
 export function invalidArgValue(name: string, value: unknown, reason: string): CodedTypeError {
-  let shown: string;
-  try {
-    shown = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
+  let shown = show(value);
   if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
   const error = new TypeError(`The argument '${name}' ${reason}. Received ${shown}`) as CodedTypeError;
   error.code = 'ERR_INVALID_ARG_VALUE';

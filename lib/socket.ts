@@ -13,7 +13,7 @@ import {
   type Endpoint,
 } from './address';
 import { binding, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
-import { HvsockError, invalidArgType, systemError } from './errors';
+import { HvsockError, invalidArgType, outOfRange, systemError } from './errors';
 import { handleOf, newStreamHandle, type ConnectRequest, type StreamHandle } from './handles';
 import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
 import { parseAddress } from './uri';
@@ -254,6 +254,12 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
   }
   if (options.allowHalfOpen !== undefined && typeof options.allowHalfOpen !== 'boolean') {
     throw invalidArgType('options.allowHalfOpen', 'of type boolean', options.allowHalfOpen);
+  }
+  // Checked here, as socket.setTimeout() would, so a bad value throws
+  // before a descriptor exists rather than leaving one open.
+  if (options.timeout !== undefined) {
+    if (typeof options.timeout !== 'number') throw invalidArgType('options.timeout', 'of type number', options.timeout);
+    if (!(options.timeout >= 0)) throw outOfRange('options.timeout', '>= 0', options.timeout);
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', options.signal);

@@ -3,7 +3,7 @@
 //   hvsock://VMID/SERVICEID     Hyper-V GUIDs (or names for well-known VM ids)
 // Parsing yields the same option objects connect() and listen() take.
 import { Cid, PORT_ANY, portFromServiceId, serviceIdFromPort, VmId, type AddressOptions } from './address';
-import { invalidArgType, invalidArgValue } from './errors';
+import { invalidArgType, invalidArgValue, show } from './errors';
 import { isGuid, parseGuid } from './guid';
 
 /** What parseAddress returns: exactly one of the two address forms. */
@@ -104,7 +104,7 @@ export function parseAddress(text: unknown, name = 'address'): ParsedAddress {
 
 function checkUint32(value: unknown, field: string, address: unknown, name: string): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= UINT32_MAX) return value;
-  throw invalidArgValue(name, address, `has ${field} ${String(value)}: it must be an integer 0..${UINT32_MAX}`);
+  throw invalidArgValue(name, address, `has ${field} ${show(value)}: it must be an integer 0..${UINT32_MAX}`);
 }
 
 /**
