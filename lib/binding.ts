@@ -2,6 +2,9 @@
 // status (negative = -errno) as documented in native/hvsock.h.
 import * as path from 'node:path';
 
+/** Socket types for socket(), as enum hvsock_type in native/hvsock.h. */
+export const SOCKET_STREAM = 1;
+
 /** uv_poll event bits. */
 export const POLL_READABLE = 1;
 export const POLL_WRITABLE = 2;

@@ -87,9 +87,13 @@ export function canAdopt(): boolean {
   return pipeHandleConstructor() !== null && tcpHandleConstructor() !== null;
 }
 
+function create(ctor: HandleConstructor | null, type: number): StreamHandle | number {
+  return ctor === null ? -95 : new ctor(type); // EOPNOTSUPP: the caller falls back or reports
+}
+
 function adopt(ctor: HandleConstructor | null, type: number, fd: number): StreamHandle | number {
-  if (ctor === null) return -95; // EOPNOTSUPP: the caller falls back or reports
-  const handle = new ctor(type);
+  const handle = create(ctor, type);
+  if (typeof handle === 'number') return handle;
   const status = handle.open(fd);
   if (status !== 0) {
     handle.close();
@@ -104,8 +108,7 @@ function adopt(ctor: HandleConstructor | null, type: number, fd: number): Stream
  * handles cannot be made here.
  */
 export function newStreamHandle(): StreamHandle | number {
-  const ctor = pipeHandleConstructor();
-  return ctor === null ? -95 : new ctor(PIPE_SOCKET);
+  return create(pipeHandleConstructor(), PIPE_SOCKET);
 }
 
 /** A connected stream fd in a Pipe handle, or a negative status. */

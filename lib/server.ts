@@ -10,14 +10,13 @@ import {
   type AddressOptions,
   type Endpoint,
 } from './address';
-import { binding } from './binding';
+import { binding, SOCKET_STREAM } from './binding';
 import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
-import { adoptListener, type StreamHandle } from './handles';
+import { adoptListener, handleOf, type StreamHandle } from './handles';
 import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
 import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo } from './socket';
 import { parseAddress } from './uri';
 
-const STREAM = 1;
 /** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
 export const DEFAULT_BACKLOG = 4096;
 
@@ -38,7 +37,7 @@ export type OpenedListener = { handle: StreamHandle; local: Endpoint } | { error
 export function openListener(endpoint: Endpoint, settings: SocketSettings): OpenedListener {
   const where = errorAddress(endpoint);
   const native = binding();
-  const fd = native.socket(STREAM);
+  const fd = native.socket(SOCKET_STREAM);
   if (fd < 0) return { error: systemError(fd, 'socket', where) };
   const fail = (status: number, syscall: string): OpenedListener => {
     native.close(fd);
@@ -93,7 +92,7 @@ export function listenVsock(
   listenHandle: (handle: StreamHandle, backlog: number, local: Endpoint) => void,
 ): void {
   const { endpoint, backlog, settings } = pickListenArguments(options, listeningListener);
-  if (server.listening || handleOfServer(server)) {
+  if (server.listening || handleOf(server)) {
     throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
   }
   if (listeningListener) server.once('listening', listeningListener as () => void);
@@ -147,10 +146,6 @@ export class VsockServer extends net.Server {
     if (event === 'connection' && args[0] instanceof net.Socket) adoptAcceptedSocket(args[0]);
     return super.emit(event, ...args);
   }
-}
-
-function handleOfServer(server: net.Server): unknown {
-  return (server as unknown as { _handle: unknown })._handle;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

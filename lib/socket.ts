@@ -12,13 +12,12 @@ import {
   type AddressOptions,
   type Endpoint,
 } from './address';
-import { binding, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
+import { binding, POLL_WRITABLE, SOCKET_STREAM, VsockOption, type NativePoller } from './binding';
 import { HvsockError, invalidArgType, outOfRange, systemError } from './errors';
 import { handleOf, newStreamHandle, type ConnectRequest, type StreamHandle } from './handles';
 import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
 import { parseAddress } from './uri';
 
-const STREAM = 1;
 const UV_EINPROGRESS = -115;
 
 const kPeer = Symbol('hvsock.peer');
@@ -183,29 +182,29 @@ function failedSocket(options: ConnectOptions, error: Error): VsockSocket {
 // abort. The watcher's teardown hook closes the poll first, then the fd.
 function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, owner: () => VsockSocket): void {
   const native = binding();
-  let poller: NativePoller | null = null; // owns the fd while set
-  let fdInHandle = false;
+  let poller: NativePoller | null = null; // holds the fd while set
+  let ownFd = true; // false once the fd is closed or belongs to the handle
   let refed = true;
-  const closeFdUnlessInHandle = (): void => {
-    if (fdInHandle) return;
+  const closeOwnedFd = (): void => {
+    if (!ownFd) return;
     if (poller) poller.close(); // closes the poll, then the fd
     else native.close(fd); // net destroyed the socket before it connected
     poller = null;
-    fdInHandle = true; // nothing of ours is left to close
+    ownFd = false;
   };
   const moveFdIntoHandle = (): number => {
     poller?.release();
     poller = null;
+    ownFd = false;
     const status = handle.open(fd);
     if (status < 0) native.close(fd);
-    fdInHandle = true;
     return status;
   };
   const close = handle.close;
   const ref = handle.ref;
   const unref = handle.unref;
-  handle.close = function closeOwnedFd(callback?: () => void): void {
-    closeFdUnlessInHandle();
+  handle.close = function closeFdFirst(callback?: () => void): void {
+    closeOwnedFd();
     close.call(this, callback);
   };
   handle.ref = function refBoth(): void {
@@ -226,7 +225,7 @@ function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, ow
       if (outcome === 0) {
         request.oncomplete(0, handle, request, true, true);
       } else {
-        closeFdUnlessInHandle();
+        closeOwnedFd();
         socket.destroy(systemError(outcome, status === 0 ? 'open' : 'connect', errorAddress(endpoint)));
       }
     };
@@ -268,7 +267,7 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
   // Aborted already: no descriptor is ever made, so nothing reaches the peer.
   if (options.signal?.aborted) return failedSocket(options, abortError(options.signal));
   const native = binding();
-  const fd = native.socket(STREAM);
+  const fd = native.socket(SOCKET_STREAM);
   if (fd < 0) return failedSocket(options, systemError(fd, 'socket', where));
   const failure = applySettings(fd, settings);
   if (failure) {
@@ -290,11 +289,18 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
   socket[kPeer] = endpoint;
   if (options.signal) destroyOnAbort(socket, options.signal);
   if (options.timeout !== undefined) socket.setTimeout(options.timeout);
-  // net's pipe path: the "path" only labels the attempt; our handle.connect
-  // ignores it and connects the vsock endpoint.
-  const netConnect = net.Socket.prototype.connect as (options: net.IpcSocketConnectOpts, listener?: () => void) => net.Socket;
-  netConnect.call(socket, { path: formatEndpoint(endpoint) }, connectListener);
+  startNetConnect(socket, formatEndpoint(endpoint), connectListener);
   return socket;
+}
+
+/**
+ * Runs net's own connect state machine on `socket`, whose handle's
+ * connect(req) was replaced: net's pipe path, where `label` only names the
+ * attempt (the handle ignores it).
+ */
+export function startNetConnect(socket: VsockSocket, label: string, listener?: () => void): void {
+  const netConnect = net.Socket.prototype.connect as (options: net.IpcSocketConnectOpts, listener?: () => void) => net.Socket;
+  netConnect.call(socket, { path: label }, listener);
 }
 
 /** Alias of connect(), as in node:net. */

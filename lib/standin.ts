@@ -4,11 +4,11 @@
 // adopted Pipe handle, VsockSocket, net's own connect completion — at native
 // speed on a host without vsock. The only step skipped is the vsock connect(2)
 // itself and its uv_poll wait.
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { binding } from './binding';
 import { systemError } from './errors';
 import { adoptStream, type ConnectRequest } from './handles';
-import { VsockSocket } from './socket';
+import { startNetConnect, VsockSocket } from './socket';
 
 /** A connected AF_UNIX stream pair from the addon, as [fd, fd]. */
 export function standInPair(): [number, number] {
@@ -33,7 +33,6 @@ export function standInSocket(fd: number, options: { allowHalfOpen?: boolean } =
     return 0;
   };
   const socket = new VsockSocket({ handle, allowHalfOpen: options.allowHalfOpen, manualStart: true } as net.SocketConstructorOpts);
-  const netConnect = net.Socket.prototype.connect as (options: net.IpcSocketConnectOpts) => net.Socket;
-  netConnect.call(socket, { path: 'stand-in' });
+  startNetConnect(socket, 'stand-in');
   return socket;
 }
