@@ -4,7 +4,15 @@ import { defineConfig } from 'vitest/config';
 // socket, run on the host (npm test runs them first). `guest`: everything
 // else, run inside the rig's QEMU guest under TCG, where everything is 10-20x
 // slower than on the host: timeouts are generous on purpose.
-const HOST_TESTS = ['test/address.test.ts', 'test/uri.test.ts', 'test/faults.test.ts', 'test/fuzz.test.ts'];
+// New host-only files are named *.host.test.ts. test/win/ runs under Wine with
+// node --test (test/win/run.mjs), never under vitest.
+const HOST_TESTS = [
+  'test/address.test.ts',
+  'test/uri.test.ts',
+  'test/faults.test.ts',
+  'test/fuzz.test.ts',
+  'test/**/*.host.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -14,7 +22,7 @@ export default defineConfig({
     teardownTimeout: 30_000,
     projects: [
       { extends: true, test: { name: 'host', include: HOST_TESTS } },
-      { extends: true, test: { name: 'guest', include: ['test/**/*.test.ts'], exclude: HOST_TESTS } },
+      { extends: true, test: { name: 'guest', include: ['test/**/*.test.ts'], exclude: [...HOST_TESTS, 'test/win/**'] } },
     ],
   },
 });
