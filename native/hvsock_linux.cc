@@ -3,12 +3,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/vm_sockets.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+// After <sys/socket.h>: this kernel header uses struct sockaddr and
+// sa_family_t without including them (glibc's aarch64 headers don't pull
+// them in through the headers above, x86-64's happen to).
+#include <linux/vm_sockets.h>
 
 // Option level: kernels before 6.x accept only AF_VSOCK here (SOL_VSOCK=287
 // came later and is accepted alongside it), so use the one both understand.
