@@ -1,6 +1,7 @@
 // Loads the native addon and describes it. Every function returns an integer
 // status (negative = -errno) as documented in native/hvsock.h.
 import * as path from 'node:path';
+import { invalidArgValue } from './errors';
 
 /** Socket types for socket(), as enum hvsock_type in native/hvsock.h. */
 export const SOCKET_STREAM = 1;
@@ -85,12 +86,31 @@ export function replaceBindingForTesting(replacement?: NativeBinding): void {
   cached = replacement;
 }
 
-/** The addon for this platform (prebuild or local build), loaded once. */
-export function binding(): NativeBinding {
-  if (cached === undefined) {
-    // node-gyp-build looks in prebuilds/ first, then build/Release.
-    const load = require('node-gyp-build') as (dir: string) => NativeBinding;
-    cached = load(path.join(__dirname, '..'));
+/**
+ * Environment override: the absolute path of the .node file to load instead
+ * of node-gyp-build's pick. CI uses it to run the suites against other builds
+ * of the same sources (cmake-js's build, a sanitizer build).
+ */
+export const ADDON_PATH_ENV = 'HVSOCK_ADDON_PATH';
+
+/** Where the addon comes from: the override if set, else node-gyp-build's choice. */
+export function addonPath(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env[ADDON_PATH_ENV];
+  if (override !== undefined && override !== '') {
+    // A relative path would silently depend on the working directory.
+    if (!path.isAbsolute(override)) {
+      throw invalidArgValue(`process.env.${ADDON_PATH_ENV}`, override, 'must be an absolute path to a .node file');
+    }
+    return override;
   }
+  // node-gyp-build picks build/Release (a local build) first, then the
+  // matching prebuilds/<platform>-<arch>/ file.
+  const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+  return gypBuild.resolve(path.join(__dirname, '..'));
+}
+
+/** The addon for this platform (local build, prebuild or override), loaded once. */
+export function binding(): NativeBinding {
+  if (cached === undefined) cached = require(addonPath()) as NativeBinding;
   return cached;
 }
