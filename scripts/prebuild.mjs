@@ -12,14 +12,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureNode } from '../test/matrix/nodes.mjs';
+import { arm64NodeCommand } from '../test/pack/arm64-node.mjs';
 import { ensureAptTool } from '../test/vm/setup.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (message) => process.stderr.write(`[prebuild] ${message}\n`);
 
 // Per target: the toolchain prefix (none = host), file(1)'s machine name, and
-// how to run that architecture's Node here.
+// whether its Node runs emulated here.
 const TARGETS = {
   x64: { prefix: '', machine: 'x86-64' },
   arm64: { prefix: 'aarch64-linux-gnu-', machine: 'ARM aarch64', emulated: true },
@@ -87,23 +87,10 @@ function checkFile(arch, file) {
   log(`linux-${arch}: ${description}`);
 }
 
-// The qemu-user runner and its arguments for an emulated Node.
-function emulator() {
-  let qemu;
-  try {
-    qemu = ensureAptTool('qemu-aarch64', 'qemu-user');
-  } catch {
-    qemu = ensureAptTool('qemu-aarch64-static', 'qemu-user-static');
-  }
-  // The official arm64 Node links glibc and libstdc++: the cross toolchain
-  // installed them under /usr/aarch64-linux-gnu.
-  return [qemu, '-L', '/usr/aarch64-linux-gnu'];
-}
-
 function loadCheck(arch, file) {
   const check = path.join(root, 'test', 'pack', 'load-check.cjs');
   const command = TARGETS[arch].emulated
-    ? [...emulator(), ensureNode(root, process.versions.node, `linux-${arch}`)]
+    ? arm64NodeCommand(root)
     : [process.execPath];
   // PREBUILDS_ONLY: node-gyp-build must not pick the developer's build/.
   const started = Date.now();
