@@ -23,6 +23,7 @@ export {
 } from './server';
 export { type SocketSettings, type ConnectSettings } from './settings';
 export { getLocalCid } from './local';
+export { vsockAddressOf, type VsockConnectionAddresses } from './address-of';
 export { parseAddress, formatAddress, type ParsedAddress } from './uri';
 export {
   createHttpAgent,

@@ -1,0 +1,46 @@
+// vsockAddressOf(): the vsock addresses of a connection, also through TLS.
+// A TLS session (tls.connect({ socket }), a tls/https server under
+// listenOn()) hands the application a new tls.TLSSocket that wraps our
+// socket. It can't carry the vsock getters, and its remoteAddress reads the
+// wrapped Node handle, which formats no vsock address. Node keeps the wrapped
+// socket as `_parent` on both the client and the server side (Node 20-24),
+// so follow that chain down to the VsockSocket.
+import type * as stream from 'node:stream';
+import { invalidArgType } from './errors';
+import { VsockSocket, type VsockAddressInfo } from './socket';
+
+/** Both ends of a vsock connection, as vsockAddressOf() reports them. */
+export interface VsockConnectionAddresses {
+  /** This end (a connecting client sees CID ANY, as the kernel reports it). */
+  local: VsockAddressInfo | undefined;
+  /** The peer; undefined before the connection is established. */
+  remote: VsockAddressInfo | undefined;
+}
+
+// TLS over TLS is two levels; more would be a loop or not ours.
+const MAX_WRAPPING = 4;
+
+function vsockSocketUnder(socket: object): VsockSocket | undefined {
+  let current: unknown = socket;
+  for (let depth = 0; depth <= MAX_WRAPPING && typeof current === 'object' && current !== null; depth += 1) {
+    if (current instanceof VsockSocket) return current;
+    current = (current as { _parent?: unknown })._parent;
+  }
+  return undefined;
+}
+
+function complete(info: Partial<VsockAddressInfo>): VsockAddressInfo | undefined {
+  return info.cid === undefined ? undefined : (info as VsockAddressInfo);
+}
+
+/**
+ * The vsock addresses of `socket`: a VsockSocket, a TLS socket running over
+ * one (client or server side), or an http/https request's `req.socket`.
+ * Returns undefined for a socket that doesn't run over vsock.
+ */
+export function vsockAddressOf(socket: stream.Duplex): VsockConnectionAddresses | undefined {
+  if (typeof socket !== 'object' || socket === null) throw invalidArgType('socket', 'an instance of stream.Duplex', socket);
+  const vsock = vsockSocketUnder(socket);
+  if (vsock === undefined) return undefined;
+  return { local: complete(vsock._getsockname()), remote: complete(vsock._getpeername()) };
+}
