@@ -14,7 +14,7 @@ import { binding, SOCKET_STREAM } from './binding';
 import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
 import { adoptListener, handleOf, type StreamHandle } from './handles';
 import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
-import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo } from './socket';
+import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type VsockSocket } from './socket';
 import { parseAddress } from './uri';
 
 /** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
@@ -111,9 +111,11 @@ export class VsockServer extends net.Server {
   private readonly settings: SocketSettings;
   declare [kLocal]: Endpoint | undefined;
 
-  constructor(options?: ServerOptions, connectionListener?: (socket: net.Socket) => void) {
+  constructor(options?: ServerOptions, connectionListener?: (socket: VsockSocket) => void) {
     const { allowHalfOpen, pauseOnConnect } = options ?? {};
-    super({ allowHalfOpen, pauseOnConnect }, connectionListener);
+    // emit() adopts every accepted socket before listeners see it, so the
+    // listener really gets a VsockSocket; net types it as a plain Socket.
+    super({ allowHalfOpen, pauseOnConnect }, connectionListener as ((socket: net.Socket) => void) | undefined);
     this.settings = pickSocketSettings(options ?? {});
   }
 
@@ -154,8 +156,8 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 
 /** Creates a VsockServer, as net.createServer() does. */
 export function createServer(
-  options?: ServerOptions | ((socket: net.Socket) => void),
-  connectionListener?: (socket: net.Socket) => void,
+  options?: ServerOptions | ((socket: VsockSocket) => void),
+  connectionListener?: (socket: VsockSocket) => void,
 ): VsockServer {
   if (typeof options === 'function') return new VsockServer(undefined, options);
   if (options !== undefined && (options === null || typeof options !== 'object')) {
