@@ -1,0 +1,23 @@
+// CommonJS TypeScript (this package has no "type": "module") against
+// hvsock's types: a server and the http helpers. Type-checked only.
+import * as http from 'node:http';
+import hvsock = require('hvsock');
+
+export function serve(port: number): http.Server {
+  const server = http.createServer((request, response) => {
+    const remote = hvsock.vsockAddressOf(request.socket)?.remote;
+    response.end(`hello vsock ${remote?.cid ?? '?'}:${remote?.port ?? '?'}\n`);
+  });
+  return hvsock.listenOn(server, { cid: hvsock.Cid.ANY, port }, () => {
+    const address = server.address();
+    if (address !== null && typeof address === 'object') console.log(`listening on ${address.address}:${address.port}`);
+  });
+}
+
+export function listener(): hvsock.VsockServer {
+  const server: hvsock.VsockServer = hvsock.createServer({ allowHalfOpen: true }, (socket: hvsock.VsockSocket) => {
+    const vmId: string | undefined = socket.remoteVmId;
+    socket.end(vmId ?? 'no vm id');
+  });
+  return server.listen({ port: hvsock.PORT_ANY });
+}
