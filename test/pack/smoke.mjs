@@ -16,7 +16,10 @@ const log = (message) => process.stderr.write(`[smoke] ${message}\n`);
 let failed = 0;
 for (const name of smokes) {
   const cwd = path.join(examples, name);
-  for (const args of [['install', '--no-package-lock', '--prefer-offline', '--no-audit', '--no-fund'], ['test']]) {
+  // --ignore-scripts: the link's own install/prepare scripts would rebuild
+  // this checkout (tsc, node-gyp-build) once per smoke; test:smoke builds it
+  // once first, and test:pack covers the install scripts.
+  for (const args of [['install', '--no-package-lock', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], ['test']]) {
     const started = Date.now();
     const result = spawnSync('npm', args, { cwd, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
