@@ -130,7 +130,9 @@ function vsockAddress(this: net.Server): VsockAddressInfo | net.AddressInfo | st
  * Makes any net.Server (http, https, http2, tls, ...) listen on a vsock
  * address (options, a port number or a URI), as `server.listen()` would on
  * TCP. Accepted sockets get the vsock getters (remoteCid, ...) and
- * `server.address()` reports the vsock endpoint. Returns the server.
+ * `server.address()` reports the vsock endpoint. A TLS server (tls, https)
+ * hands its handlers a TLSSocket without those getters: read its addresses
+ * with vsockAddressOf(socket). Returns the server.
  */
 export function listenOn<T extends net.Server>(
   server: T,
