@@ -12,7 +12,7 @@
 // No vsock connect anywhere (test/pack/load-check.cjs).
 // usage: node test/pack/run.mjs   (after npm run prebuilds)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,13 +50,18 @@ const REQUIRED = [
   'prebuilds/linux-x64/hvsock.node',
   'prebuilds/linux-arm64/hvsock.node',
 ];
+// And every other prebuild made here (win32-x64 when its build ran).
+const builtPrebuilds = () =>
+  readdirSync(path.join(root, 'prebuilds')).flatMap((target) =>
+    readdirSync(path.join(root, 'prebuilds', target)).filter((file) => file.endsWith('.node')).map((file) => `prebuilds/${target}/${file}`),
+  );
 const FORBIDDEN = /^(test|bench|examples|scripts|build|\.cache|node_modules|lib)\/|\.test\.|^tsconfig|^vitest/;
 
 function pack(into) {
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', into], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const [info] = JSON.parse(out);
   const files = info.files.map((entry) => entry.path);
-  for (const file of REQUIRED) check(files.includes(file), `tarball ships ${file}`);
+  for (const file of new Set([...REQUIRED, ...builtPrebuilds()])) check(files.includes(file), `tarball ships ${file}`);
   const unwanted = files.filter((file) => FORBIDDEN.test(file));
   check(unwanted.length === 0, `tarball ships no tests/caches/builds${unwanted.length ? `: ${unwanted.join(', ')}` : ''}`);
   log(`tarball: ${info.filename}, ${files.length} files, ${(info.size / 1024).toFixed(0)} KiB`);
