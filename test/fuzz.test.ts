@@ -30,6 +30,7 @@ const {
   parseGuid,
   portFromServiceId,
   serviceIdFromPort,
+  vsockAddressOf,
 } = hvsock;
 const bindingModule: typeof import('../lib/binding') = createRequire(__filename)('../dist/binding.js');
 
@@ -589,6 +590,24 @@ describe('write() on a connected stand-in socket', () => {
     expect(callbackErrors).toEqual([]);
     socket.destroy();
     expect(await peerClosed).toBe(true);
+  });
+});
+
+describe('vsockAddressOf()', () => {
+  // Objects linked through `_parent` (the link TLSSocket uses), ending in an
+  // arbitrary value or looping back on themselves.
+  const parentChain = fc.tuple(fc.array(fc.anything(), { minLength: 1, maxLength: 8 }), fc.boolean()).map(([values, loop]) => {
+    const links = values.map((value) => ({ value }) as { value: unknown; _parent?: unknown });
+    links.forEach((link, i) => (link._parent = i + 1 < links.length ? links[i + 1] : loop ? links[0] : link.value));
+    return links[0];
+  });
+
+  it('arbitrary values and _parent chains (loops included): undefined, or a typed TypeError for non-objects', () => {
+    check(fc.oneof(anyValue, parentChain), 5_000, (value) => {
+      const result = outcome(() => vsockAddressOf(value as never), [ARG_TYPE], 'vsockAddressOf');
+      if (result.ok) expect(result.value).toBeUndefined();
+      else expect(typeof value === 'object' && value !== null).toBe(false);
+    });
   });
 });
 
