@@ -108,7 +108,7 @@ interface Attemptable extends EventEmitter {
  * will run after the delay (or never, if the socket is destroyed first).
  */
 export class ConnectRetrier {
-  private attempt = 1;
+  private attempt = 1; // the attempt in flight, or the last one made while waiting
   private timer: NodeJS.Timeout | undefined;
   private refed = true;
   private readonly onAbort = (): void => {
@@ -138,12 +138,13 @@ export class ConnectRetrier {
     if (this.socket.destroyed || this.attempt >= this.policy.attempts || !isRetryableConnectError(error)) return false;
     const delay = retryDelay(this.policy, this.attempt, this.random);
     const event: RetryEvent = { attempt: this.attempt, delay, error };
-    this.attempt += 1;
     this.socket.emit('retry', event);
     if (this.socket.destroyed) return true; // a 'retry' listener gave up
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (!this.socket.destroyed) again();
+      if (this.socket.destroyed) return;
+      this.attempt += 1;
+      again();
     }, delay);
     if (!this.refed) this.timer.unref();
     return true;
