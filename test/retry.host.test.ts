@@ -164,3 +164,61 @@ describe('connect({ retry }) with scripted kernel answers', () => {
     expect(readdirSync('/proc/self/fd').length).toBe(before);
   });
 });
+
+describe('createReconnectingClient() with scripted kernel answers', () => {
+  it('reconnects after the peer goes away, on a fresh descriptor', async () => {
+    const kernel = script({ soError: 0 });
+    const client = hvsock.createReconnectingClient({ cid: 3, port: 5000, retry: FAST });
+    const [first] = await once(client, 'connect');
+    expect(client.socket).toBe(first);
+    const disconnected = once(client, 'disconnect');
+    new net.Socket({ fd: kernel.peerFd(), readable: true, writable: true }).destroy(); // the peer closes
+    await disconnected;
+    const [second] = await once(client, 'connect');
+    expect(second).not.toBe(first);
+    expect(kernel.calls.filter((c) => c.startsWith('socket('))).toHaveLength(2);
+    const closed = once(client, 'close');
+    client.close();
+    await closed;
+    expect(second.destroyed).toBe(true);
+    expect(client.socket).toBeNull();
+  });
+
+  it('a non-retryable failure ends it: error, then close, no reconnect', async () => {
+    const kernel = script({ soError: -13 });
+    const client = hvsock.createReconnectingClient({ cid: 3, port: 5000, retry: FAST });
+    const events: string[] = [];
+    client.on('error', (error) => events.push(`error ${error.code}`));
+    await new Promise<void>((resolve) => client.on('close', () => resolve(void events.push('close'))));
+    expect(events).toEqual(['error EACCES', 'close']);
+    expect(kernel.calls.filter((c) => c.startsWith('socket('))).toHaveLength(1);
+  });
+
+  it('its signal closes it while it waits to retry; an aborted signal never connects', async () => {
+    const kernel = script({ soError: -104 });
+    const controller = new AbortController();
+    const client = hvsock.createReconnectingClient({ cid: 3, port: 5000, retry: { minDelay: 10_000 }, signal: controller.signal });
+    await once(client, 'retry');
+    const closed = once(client, 'close');
+    controller.abort();
+    await closed;
+    expect(await kernel.allClosed()).toBe(true);
+    const early = hvsock.createReconnectingClient({ cid: 3, port: 5000, signal: AbortSignal.abort() });
+    await once(early, 'close');
+    expect(kernel.calls.filter((c) => c.startsWith('socket('))).toHaveLength(1);
+  });
+
+  it('validates its options synchronously', () => {
+    expect(() => hvsock.createReconnectingClient(null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => hvsock.createReconnectingClient({ cid: 3, port: 1, retry: true as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    expect(() => hvsock.createReconnectingClient({ cid: 3, port: 1, retry: { attempts: 0 } })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+    expect(() => hvsock.createReconnectingClient({ cid: 3, port: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => hvsock.createReconnectingClient({ cid: 3, port: 1 }, 'x' as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+  });
+});
