@@ -18,6 +18,16 @@ export const TRANSPORT_MODULES = Object.freeze({
 
 export type TransportName = keyof typeof TRANSPORT_MODULES;
 
+// What a registered transport leaves in sysfs whether it is a module or built
+// in (a built-in module without parameters has no /sys/module entry): its
+// bus driver or misc device, as `<bus or class>/<name>`.
+const REGISTERED_AS: Readonly<Record<string, string>> = {
+  vsock: 'misc/vsock', // /dev/vsock
+  hv_sock: 'vmbus/hv_sock',
+  vmw_vsock_virtio_transport: 'virtio/vmw_vsock_virtio_transport',
+  vhost_vsock: 'misc/vhost-vsock',
+};
+
 export interface TransportEntry {
   name: TransportName;
   module: string;
@@ -52,6 +62,8 @@ export interface KernelModuleSources {
   sysModules: readonly string[];
   /** /lib/modules/$(uname -r)/modules.builtin, when readable. */
   modulesBuiltin?: string;
+  /** Drivers and devices as `virtio/<driver>`, `vmbus/<driver>`, `misc/<device>` (see REGISTERED_AS). */
+  registered?: readonly string[];
 }
 
 function moduleName(path: string): string {
@@ -68,8 +80,12 @@ export function transportsFrom(sources: KernelModuleSources): { vsock: boolean; 
       .filter(Boolean),
   );
   const builtin = new Set((sources.modulesBuiltin ?? '').split('\n').filter(Boolean).map(moduleName));
-  // A /sys/module entry that is not a loaded module is built in.
+  // A /sys/module entry or a registered driver that is not a loaded module is built in.
   for (const name of sources.sysModules) if (!loaded.has(name)) builtin.add(name);
+  const registered = new Set(sources.registered ?? []);
+  for (const [module, entry] of Object.entries(REGISTERED_AS)) {
+    if (registered.has(entry) && !loaded.has(module)) builtin.add(module);
+  }
   const state = (module: string): TransportEntry['state'] | undefined =>
     loaded.has(module) ? 'loaded' : builtin.has(module) ? 'builtin' : undefined;
   const transports: TransportEntry[] = [];
@@ -88,17 +104,25 @@ function readOptional(path: string): string | undefined {
   }
 }
 
-function kernelSources(): KernelModuleSources {
-  let sysModules: string[] = [];
+function list(directory: string): string[] {
   try {
-    sysModules = readdirSync('/sys/module');
+    return readdirSync(directory);
   } catch {
-    // no sysfs: only /proc/modules speaks
+    return []; // no sysfs, or no such bus here
   }
+}
+
+function kernelSources(): KernelModuleSources {
+  const registered = [
+    ...list('/sys/bus/virtio/drivers').map((name) => `virtio/${name}`),
+    ...list('/sys/bus/vmbus/drivers').map((name) => `vmbus/${name}`),
+    ...list('/sys/class/misc').map((name) => `misc/${name}`),
+  ];
   return {
     procModules: readOptional('/proc/modules'),
-    sysModules,
+    sysModules: list('/sys/module'),
     modulesBuiltin: readOptional(`/lib/modules/${os.release()}/modules.builtin`),
+    registered,
   };
 }
 
