@@ -46,7 +46,8 @@ export function parseListenFds(env: NodeJS.ProcessEnv, pid: number): SystemdFd[]
   if (!DECIMAL.test(listenFds)) throw envError(`LISTEN_FDS is not a count: ${JSON.stringify(listenFds)}`);
   const count = Number(listenFds);
   if (count > 0x7fffffff - LISTEN_FDS_START) throw envError(`LISTEN_FDS is too large: ${listenFds}`);
-  const names = env.LISTEN_FDNAMES === undefined ? undefined : env.LISTEN_FDNAMES.split(':');
+  const given = env.LISTEN_FDNAMES;
+  const names = given === undefined ? undefined : given === '' ? [] : given.split(':'); // as systemd's strv_split
   if (names !== undefined && names.length !== count) {
     throw envError(`LISTEN_FDNAMES has ${names.length} names for ${count} descriptors`);
   }
