@@ -153,17 +153,12 @@ export function isFdListenOptions(options: unknown): options is FdListenOptions 
 export function listenFd(
   server: net.Server,
   options: FdListenOptions,
+  backlog: number, // validated by the caller
   listeningListener: unknown,
   defaults: SocketSettings,
   listenHandle: (handle: StreamHandle, backlog: number, local: Endpoint) => void,
-  defaultBacklog: number,
 ): void {
   const fd = validateFd(options.fd, 'options.fd');
-  const { backlog = defaultBacklog } = options;
-  if (typeof backlog !== 'number') throw invalidArgType('options.backlog', 'of type number', backlog);
-  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
-    throw outOfRange('options.backlog', 'an integer >= 0 and <= 2147483647', backlog);
-  }
   if (listeningListener !== undefined && typeof listeningListener !== 'function') {
     throw invalidArgType('listeningListener', 'of type function', listeningListener);
   }

@@ -57,6 +57,15 @@ export function openListener(endpoint: Endpoint, settings: SocketSettings): Open
   return { handle, local: decodeEndpoint(out) };
 }
 
+/** Validates listen()'s backlog (also for listen({ fd }) in fd.ts). */
+export function pickBacklog(backlog: unknown = DEFAULT_BACKLOG): number {
+  if (typeof backlog !== 'number') throw invalidArgType('options.backlog', 'of type number', backlog);
+  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
+    throw outOfRange('options.backlog', 'an integer >= 0 and <= 2147483647', backlog);
+  }
+  return backlog;
+}
+
 /** Validates listen() arguments. */
 export function pickListenArguments(
   options: ListenOptions | number | string,
@@ -68,11 +77,7 @@ export function pickListenArguments(
   else given = options;
   const endpoint = resolveVsockAddress(given, 'listen');
   const settings = pickSocketSettings(given);
-  const { backlog = DEFAULT_BACKLOG } = given;
-  if (typeof backlog !== 'number') throw invalidArgType('options.backlog', 'of type number', backlog);
-  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
-    throw outOfRange('options.backlog', 'an integer >= 0 and <= 2147483647', backlog);
-  }
+  const backlog = pickBacklog(given.backlog);
   if (listeningListener !== undefined && typeof listeningListener !== 'function') {
     throw invalidArgType('listeningListener', 'of type function', listeningListener);
   }
@@ -135,7 +140,7 @@ export class VsockServer extends net.Server {
       super.listen(handle, backlog);
     };
     // listen({ fd }): adopt an inherited descriptor (lib/fd.ts).
-    if (isFdListenOptions(options)) listenFd(this, options, listeningListener, this.settings, listenHandle, DEFAULT_BACKLOG);
+    if (isFdListenOptions(options)) listenFd(this, options, pickBacklog(options.backlog), listeningListener, this.settings, listenHandle);
     else listenVsock(this, options, listeningListener, this.settings, listenHandle);
     return this;
   }

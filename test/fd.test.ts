@@ -76,6 +76,22 @@ async function rawConnected(port: number): Promise<number> {
   return fd;
 }
 
+/** A TCP listener on 127.0.0.1 and its descriptor (a socket of another family). */
+async function tcpListener(): Promise<{ tcp: net.Server; tcpFd: number }> {
+  const tcp = net.createServer().listen(0, '127.0.0.1');
+  await once(tcp, 'listening');
+  return { tcp, tcpFd: (tcp as unknown as { _handle: { fd: number } })._handle.fd };
+}
+
+/** A library client connected to a raw listener on a fresh port, and the raw accepted fd. */
+async function acceptedPair(): Promise<{ port: number; client: ReturnType<typeof hvsock.connect>; accepted: number }> {
+  const port = freshPort();
+  const listener = rawBound(port, true);
+  const client = hvsock.connect({ cid: Cid.LOCAL, port });
+  await once(client, 'connect');
+  return { port, client, accepted: await rawAccept(listener) };
+}
+
 async function echoOnce(socket: net.Socket, text: string): Promise<string> {
   socket.write(text);
   const [data] = await once(socket, 'data');
@@ -84,11 +100,7 @@ async function echoOnce(socket: net.Socket, text: string): Promise<string> {
 
 describe('VsockSocket.fromFd()', () => {
   it('adopts an accepted descriptor: addresses from the kernel, data both ways, fd closed with the socket', async () => {
-    const port = freshPort();
-    const listener = rawBound(port, true);
-    const client = hvsock.connect({ cid: Cid.LOCAL, port });
-    await once(client, 'connect');
-    const fd = await rawAccept(listener);
+    const { port, client, accepted: fd } = await acceptedPair();
     const adopted = hvsock.VsockSocket.fromFd(fd);
     expect(adopted).toBeInstanceOf(net.Socket);
     expect(adopted).toBeInstanceOf(hvsock.VsockSocket);
@@ -170,19 +182,15 @@ describe('server.listen({ fd })', () => {
 
   it('rejects unbound and connected vsock descriptors and other families synchronously', async () => {
     const unbound = rawSocket();
-    const tcp = net.createServer().listen(0, '127.0.0.1');
-    await once(tcp, 'listening');
-    const tcpFd = (tcp as unknown as { _handle: { fd: number } })._handle.fd;
+    const { tcp, tcpFd } = await tcpListener();
     const server = hvsock.createServer();
     expect(() => server.listen({ fd: unbound })).toThrow(`fd ${unbound} is not bound`);
     expect(() => server.listen({ fd: tcpFd })).toThrow(`fd ${tcpFd} is AF_INET, not AF_VSOCK`);
     expect(() => server.listen({ fd: 987654 })).toThrow(expect.objectContaining({ code: 'EBADF' }));
-    const port = freshPort();
-    const listener = rawBound(port, true);
-    hvsock.connect({ cid: Cid.LOCAL, port }).on('error', () => undefined);
-    const accepted = await rawAccept(listener);
+    const { client, accepted } = await acceptedPair();
     expect(() => server.listen({ fd: accepted })).toThrow(`fd ${accepted} is a connected socket: use VsockSocket.fromFd()`);
     expect(server.listening).toBe(false);
+    client.destroy();
     tcp.close();
   });
 });
@@ -210,11 +218,7 @@ describe('descriptors passed to a child process', () => {
   });
 
   it('the child adopts a connected socket (VsockSocket.fromFd(3)) the parent accepted', async () => {
-    const port = freshPort();
-    const listener = rawBound(port, true);
-    const client = hvsock.connect({ cid: Cid.LOCAL, port });
-    await once(client, 'connect');
-    const accepted = await rawAccept(listener);
+    const { port, client, accepted } = await acceptedPair();
     const { child, report } = await startChild(process.execPath, [FIXTURE, 'socket-fd'], [accepted]);
     native.close(accepted);
     opened.splice(opened.indexOf(accepted), 1);
@@ -227,9 +231,7 @@ describe('descriptors passed to a child process', () => {
   it('systemd-style launch: LISTEN_PID=$$ LISTEN_FDS=2 exec node; vsock fd served, TCP fd left open, env unset', async () => {
     const port = freshPort();
     const fd = rawBound(port, true);
-    const tcp = net.createServer().listen(0, '127.0.0.1');
-    await once(tcp, 'listening');
-    const tcpFd = (tcp as unknown as { _handle: { fd: number } })._handle.fd;
+    const { tcp, tcpFd } = await tcpListener();
     const script = 'LISTEN_PID=$$ LISTEN_FDS=2 LISTEN_FDNAMES=control:web exec "$0" "$@"';
     const { child, report } = await startChild('/bin/sh', ['-c', script, process.execPath, FIXTURE, 'systemd'], [fd, tcpFd]);
     tcp.close();

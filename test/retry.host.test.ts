@@ -6,23 +6,13 @@ import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installFakeBinding } from './helpers/fake-binding';
+import { installFakeBinding, useScriptedKernel } from './helpers/fake-binding';
 import { hvsock } from './helpers/hvsock';
 import { readAll } from './helpers/streams';
 
 const retry: typeof import('../lib/retry') = createRequire(__filename)('../dist/retry.js');
 
-let restore: (() => void) | undefined;
-afterEach(() => {
-  restore?.();
-  restore = undefined;
-});
-
-function script(...args: Parameters<typeof installFakeBinding>) {
-  const installed = installFakeBinding(...args);
-  restore = installed.restore;
-  return installed.kernel;
-}
+const script = useScriptedKernel(afterEach);
 
 type RetryEvent = import('../lib/retry').RetryEvent;
 const FAST = { minDelay: 1, maxDelay: 4 };
@@ -155,11 +145,10 @@ describe('connect({ retry }) with scripted kernel answers', () => {
 
   it('leaves no descriptor open after retries end in failure', async () => {
     const before = readdirSync('/proc/self/fd').length;
-    script({ soError: -111 });
+    const { restore } = installFakeBinding({ soError: -111 }); // removed before counting: it holds the peers
     const socket = hvsock.connect({ cid: 3, port: 1, retry: { attempts: 4, ...FAST } });
     await once(socket, 'error').catch(() => undefined);
-    restore?.();
-    restore = undefined;
+    restore();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(readdirSync('/proc/self/fd').length).toBe(before);
   });

@@ -103,3 +103,20 @@ export function installFakeBinding(script: Script): { kernel: FakeKernel; restor
   const peerFd = (): number => peers[peers.length - 1];
   return { kernel: { peerFd, allClosed, calls }, restore };
 }
+
+/**
+ * For a test file: returns script(), which installs a scripted binding that
+ * the next afterEach() removes again.
+ */
+export function useScriptedKernel(afterEachHook: (fn: () => void) => void): (script: Script) => FakeKernel {
+  let restore: (() => void) | undefined;
+  afterEachHook(() => {
+    restore?.();
+    restore = undefined;
+  });
+  return (script) => {
+    const installed = installFakeBinding(script);
+    restore = installed.restore;
+    return installed.kernel;
+  };
+}
