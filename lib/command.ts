@@ -29,20 +29,35 @@ export function decodeOutput(bytes: Buffer): string {
 
 export const runCommand: CommandRunner = (file, args, timeout) =>
   new Promise((resolve, reject) => {
-    execFile(file, args, { timeout, encoding: 'buffer', windowsHide: true, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
-      if (!error) {
-        resolve({ stdout, stderr });
-        return;
-      }
-      const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: unknown };
-      const said = decodeOutput(stderr).trim() || decodeOutput(stdout).trim();
-      let why: string;
-      if (failure.code === 'ENOENT') why = 'not found';
-      else if (failure.killed || failure.signal) why = `timed out after ${timeout} ms`;
-      else why = `failed (exit code ${String(failure.code)})${said ? `: ${said.slice(0, 200)}` : ''}`;
-      reject(discoveryError(`${file} ${args.join(' ')} ${why}`, error));
-    });
+    // execFile throws synchronously where spawning is not allowed (--permission without --allow-child-process).
+    try {
+      spawnTool(file, args, timeout, resolve, reject);
+    } catch (error) {
+      reject(discoveryError(`${file} ${args.join(' ')} could not be started: ${(error as Error).message}`, error));
+    }
   });
+
+function spawnTool(
+  file: string,
+  args: readonly string[],
+  timeout: number,
+  resolve: (result: CommandResult) => void,
+  reject: (error: Error) => void,
+): void {
+  execFile(file, args, { timeout, encoding: 'buffer', windowsHide: true, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
+    if (!error) {
+      resolve({ stdout, stderr });
+      return;
+    }
+    const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: unknown };
+    const said = decodeOutput(stderr).trim() || decodeOutput(stdout).trim();
+    let why: string;
+    if (failure.code === 'ENOENT') why = 'not found';
+    else if (failure.killed || failure.signal) why = `timed out after ${timeout} ms`;
+    else why = `failed (exit code ${String(failure.code)})${said ? `: ${said.slice(0, 200)}` : ''}`;
+    reject(discoveryError(`${file} ${args.join(' ')} ${why}`, error));
+  });
+}
 
 /** Validates a `timeout` option in ms (default `fallback`). */
 export function commandTimeout(value: unknown, fallback: number): number {
