@@ -74,6 +74,10 @@ export interface NativeBinding {
   standInPair?(): [number, number] | number;
   /** Linux: an unbound AF_INET stream socket, or a negative status. */
   standInInet?(): number;
+  /** Linux: 1 if `fd` is listening (SO_ACCEPTCONN), 0 if not, or a negative status. */
+  isListening?(fd: number): number;
+  /** Linux: sets FD_CLOEXEC on an adopted descriptor; a status. */
+  setCloexec?(fd: number): number;
 }
 
 let cached: NativeBinding | undefined;

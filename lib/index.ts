@@ -34,3 +34,17 @@ export {
   type UndiciConnectOptions,
   type UndiciConnectCallback,
 } from './protocols';
+// p8: adopted descriptors and socket activation, reconnecting clients, discovery.
+export { socketFromFd, type FromFdOptions, type FdListenOptions } from './fd';
+export { listenSystemd, systemdListenFds, type SystemdFd, type SystemdServer, type SystemdOptions } from './systemd';
+export { isRetryableConnectError, RETRYABLE_CONNECT_ERRORS, type RetryOptions, type RetryEvent } from './retry';
+export { createReconnectingClient, ReconnectingClient, type ReconnectingClientOptions } from './reconnect';
+export { getTransportInfo, getWslVmId, TRANSPORT_MODULES, type TransportInfo, type TransportEntry, type TransportName } from './discovery';
+export {
+  listVms,
+  listComputeSystems,
+  warnIfWslMissesWildcard,
+  type VmInfo,
+  type ComputeSystem,
+  type DiscoveryOptions,
+} from './hyperv-host';

@@ -13,6 +13,7 @@ import {
 import { binding, SOCKET_STREAM } from './binding';
 import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
 import { adoptListener, handleOf, type StreamHandle } from './handles';
+import { isFdListenOptions, listenFd, type FdListenOptions } from './fd';
 import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
 import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type VsockSocket } from './socket';
 import { parseAddress } from './uri';
@@ -56,6 +57,15 @@ export function openListener(endpoint: Endpoint, settings: SocketSettings): Open
   return { handle, local: decodeEndpoint(out) };
 }
 
+/** Validates listen()'s backlog (also for listen({ fd }) in fd.ts). */
+export function pickBacklog(backlog: unknown = DEFAULT_BACKLOG): number {
+  if (typeof backlog !== 'number') throw invalidArgType('options.backlog', 'of type number', backlog);
+  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
+    throw outOfRange('options.backlog', 'an integer >= 0 and <= 2147483647', backlog);
+  }
+  return backlog;
+}
+
 /** Validates listen() arguments. */
 export function pickListenArguments(
   options: ListenOptions | number | string,
@@ -67,11 +77,7 @@ export function pickListenArguments(
   else given = options;
   const endpoint = resolveVsockAddress(given, 'listen');
   const settings = pickSocketSettings(given);
-  const { backlog = DEFAULT_BACKLOG } = given;
-  if (typeof backlog !== 'number') throw invalidArgType('options.backlog', 'of type number', backlog);
-  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
-    throw outOfRange('options.backlog', 'an integer >= 0 and <= 2147483647', backlog);
-  }
+  const backlog = pickBacklog(given.backlog);
   if (listeningListener !== undefined && typeof listeningListener !== 'function') {
     throw invalidArgType('listeningListener', 'of type function', listeningListener);
   }
@@ -123,17 +129,21 @@ export class VsockServer extends net.Server {
    * Listens on `{ serviceId, vmId? }` or `{ port, cid? }` (a bare number is a
    * port, a string a URI such as `vsock://any:5000`); vmId defaults to
    * WILDCARD (any CID), the port to an ephemeral one.
-   * Failures ('EADDRINUSE', ...) are emitted as 'error'.
+   * Failures ('EADDRINUSE', ...) are emitted as 'error'. `{ fd }` adopts a
+   * bound or listening AF_VSOCK descriptor (the server then owns it).
    */
-  override listen(options?: ListenOptions | number | string, listeningListener?: () => void): this;
+  override listen(options?: ListenOptions | FdListenOptions | number | string, listeningListener?: () => void): this;
   // Keeps VsockServer assignable to net.Server; arguments are checked at run time.
   override listen(...args: unknown[]): this;
   override listen(...args: unknown[]): this {
     const [options = {}, listeningListener] = args as [ListenOptions | number | string | undefined, unknown];
-    listenVsock(this, options, listeningListener, this.settings, (handle, backlog, local) => {
+    const listenHandle = (handle: StreamHandle, backlog: number, local: Endpoint): void => {
       this[kLocal] = local;
       super.listen(handle, backlog);
-    });
+    };
+    // listen({ fd }): adopt an inherited descriptor (lib/fd.ts).
+    if (isFdListenOptions(options)) listenFd(this, options, pickBacklog(options.backlog), listeningListener, this.settings, listenHandle);
+    else listenVsock(this, options, listeningListener, this.settings, listenHandle);
     return this;
   }
 

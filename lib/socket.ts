@@ -14,9 +14,11 @@ import {
 } from './address';
 import { binding, POLL_WRITABLE, SOCKET_STREAM, VsockOption, type NativePoller } from './binding';
 import { HvsockError, invalidArgType, outOfRange, systemError } from './errors';
+import { socketFromFd, type FromFdOptions } from './fd';
 import { handleOf, newStreamHandle, type ConnectRequest, type StreamHandle } from './handles';
 import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
 import { parseAddress } from './uri';
+import { ConnectRetrier, pickRetryOptions, type RetryOptions } from './retry';
 
 const UV_EINPROGRESS = -115;
 
@@ -31,6 +33,12 @@ export interface ConnectOptions extends AddressOptions, ConnectSettings {
   timeout?: number;
   /** Destroys the socket (AbortError) when aborted, also while connecting. */
   signal?: AbortSignal;
+  /**
+   * Retry the connect while the peer is not there yet (lib/retry.ts): the
+   * socket stays connecting and emits 'retry' ({ attempt, delay, error })
+   * before each wait. `true` for the defaults.
+   */
+  retry?: RetryOptions | boolean;
 }
 
 /** The address of one end of a vsock connection, as address() reports it. */
@@ -124,6 +132,15 @@ export class VsockSocket extends net.Socket {
     return this[kLocal];
   }
 
+  /**
+   * Wraps a connected AF_VSOCK stream descriptor (inherited, or made by other
+   * code), as `new net.Socket({ fd })` does for TCP. The socket owns `fd`
+   * from then on. Throws ERR_HVSOCK_BAD_FD for anything else (lib/fd.ts).
+   */
+  static fromFd(fd: number, options?: FromFdOptions): VsockSocket {
+    return socketFromFd(fd, options);
+  }
+
   /** Not supported: a vsock socket connects once. Call hvsock.connect() again. */
   override connect(..._args: unknown[]): this {
     throw new HvsockError(
@@ -145,7 +162,7 @@ export function adoptAcceptedSocket(socket: net.Socket): VsockSocket {
 }
 
 /** Node's AbortError shape (name 'AbortError', code 'ABORT_ERR', the reason as cause). */
-function abortError(signal: AbortSignal): Error {
+export function abortError(signal: AbortSignal): Error {
   const error = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
   error.name = 'AbortError';
   error.code = 'ABORT_ERR';
@@ -180,7 +197,20 @@ function failedSocket(options: ConnectOptions, error: Error): VsockSocket {
 // teardown (a Worker terminated) without going through JS; if the handle held
 // the fd then, it would close it under our registered poll and libuv would
 // abort. The watcher's teardown hook closes the poll first, then the fd.
-function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, owner: () => VsockSocket): void {
+//
+// With connect({ retry }), a failed attempt may be followed by another on a
+// fresh descriptor from `reopen` (see lib/retry.ts); net never notices.
+interface RetryHooks {
+  retrier?: ConnectRetrier; // set once the socket exists
+  reopen: () => number | Error;
+}
+function installConnect(
+  handle: StreamHandle,
+  fd: number,
+  endpoint: Endpoint,
+  owner: () => VsockSocket,
+  retry?: RetryHooks,
+): void {
   const native = binding();
   let poller: NativePoller | null = null; // holds the fd while set
   let ownFd = true; // false once the fd is closed or belongs to the handle
@@ -204,20 +234,23 @@ function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, ow
   const ref = handle.ref;
   const unref = handle.unref;
   handle.close = function closeFdFirst(callback?: () => void): void {
+    retry?.retrier?.cancel();
     closeOwnedFd();
     close.call(this, callback);
   };
   handle.ref = function refBoth(): void {
     refed = true;
     poller?.ref();
+    retry?.retrier?.ref();
     ref.call(this);
   };
   handle.unref = function unrefBoth(): void {
     refed = false;
     poller?.unref();
+    retry?.retrier?.unref();
     unref.call(this);
   };
-  handle.connect = (request: ConnectRequest): number => {
+  const attempt = (request: ConnectRequest): void => {
     const finish = (status: number): void => {
       const socket = owner();
       if (socket.destroyed) return; // its close already released the fd
@@ -226,7 +259,9 @@ function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, ow
         request.oncomplete(0, handle, request, true, true);
       } else {
         closeOwnedFd();
-        socket.destroy(systemError(outcome, status === 0 ? 'open' : 'connect', errorAddress(endpoint)));
+        const error = systemError(outcome, status === 0 ? 'open' : 'connect', errorAddress(endpoint));
+        if (retry?.retrier?.failed(error, () => tryAgain(request))) return;
+        socket.destroy(error);
       }
     };
     poller = new native.Poller(fd, () => finish(native.takeError(fd)), true);
@@ -235,6 +270,16 @@ function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, ow
     const started = status === UV_EINPROGRESS ? poller.start(POLL_WRITABLE) : status;
     // Like net, report a connect that ended at once asynchronously.
     if (started !== 0 || status === 0) process.nextTick(finish, started);
+  };
+  const tryAgain = (request: ConnectRequest): void => {
+    const opened = (retry as RetryHooks).reopen(); // only retries call this
+    if (typeof opened !== 'number') return void owner().destroy(opened);
+    fd = opened;
+    ownFd = true;
+    attempt(request);
+  };
+  handle.connect = (request: ConnectRequest): number => {
+    attempt(request);
     return 0;
   };
 }
@@ -263,24 +308,30 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', options.signal);
   }
+  const retryPolicy = pickRetryOptions(options.retry);
   const where = errorAddress(endpoint);
   // Aborted already: no descriptor is ever made, so nothing reaches the peer.
   if (options.signal?.aborted) return failedSocket(options, abortError(options.signal));
+  if (retryPolicy?.signal?.aborted) return failedSocket(options, abortError(retryPolicy.signal));
   const native = binding();
-  const fd = native.socket(SOCKET_STREAM);
-  if (fd < 0) return failedSocket(options, systemError(fd, 'socket', where));
-  const failure = applySettings(fd, settings);
-  if (failure) {
+  const open = (): number | Error => {
+    const fd = native.socket(SOCKET_STREAM);
+    if (fd < 0) return systemError(fd, 'socket', where);
+    const failure = applySettings(fd, settings);
+    if (!failure) return fd;
     native.close(fd);
-    return failedSocket(options, systemError(failure.status, failure.syscall, where));
-  }
+    return systemError(failure.status, failure.syscall, where);
+  };
+  const fd = open();
+  if (typeof fd !== 'number') return failedSocket(options, fd);
   const handle = newStreamHandle();
   if (typeof handle === 'number') {
     native.close(fd);
     return failedSocket(options, systemError(handle, 'open', where));
   }
   let socket: VsockSocket | undefined;
-  installConnect(handle, fd, endpoint, () => socket as VsockSocket);
+  const retry: RetryHooks | undefined = retryPolicy && { reopen: open };
+  installConnect(handle, fd, endpoint, () => socket as VsockSocket, retry);
   socket = new VsockSocket({
     handle,
     allowHalfOpen: options.allowHalfOpen,
@@ -288,6 +339,7 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
   } as net.SocketConstructorOpts);
   socket[kPeer] = endpoint;
   if (options.signal) destroyOnAbort(socket, options.signal);
+  if (retry && retryPolicy) retry.retrier = new ConnectRetrier(socket, retryPolicy);
   if (options.timeout !== undefined) socket.setTimeout(options.timeout);
   startNetConnect(socket, formatEndpoint(endpoint), connectListener);
   return socket;

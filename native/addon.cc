@@ -8,6 +8,8 @@
 #include "poller.h"
 
 #ifndef _WIN32
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -179,6 +181,27 @@ Napi::Value StandInInet(const Napi::CallbackInfo& info) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   return Status(info.Env(), fd >= 0 ? fd : -errno);
 }
+
+// Adopting inherited descriptors (lib/fd.ts). Linux-only plain syscalls,
+// kept here rather than in hvsock.h so the Windows core need not grow them.
+// isListening(fd) -> 1 | 0 | -err (SO_ACCEPTCONN)
+Napi::Value IsListening(const Napi::CallbackInfo& info) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (getsockopt(Int(info[0]), SOL_SOCKET, SO_ACCEPTCONN, &value, &len) != 0) {
+    return Status(info.Env(), -errno);
+  }
+  return Status(info.Env(), value != 0 ? 1 : 0);
+}
+
+// setCloexec(fd) -> status: an inherited descriptor is not close-on-exec;
+// once owned it must not leak into our own children (as sd_listen_fds does).
+Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
+  int fd = Int(info[0]);
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) return Status(info.Env(), -errno);
+  return Status(info.Env(), 0);
+}
 #endif
 
 class Addon : public Napi::Addon<Addon> {
@@ -217,6 +240,8 @@ class Addon : public Napi::Addon<Addon> {
 #ifndef _WIN32
                     StaticFn(env, "standInPair", StandInPair),
                     StaticFn(env, "standInInet", StandInInet),
+                    StaticFn(env, "isListening", IsListening),
+                    StaticFn(env, "setCloexec", SetCloexec),
 #endif
                 });
   }

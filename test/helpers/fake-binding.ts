@@ -15,8 +15,11 @@ export interface Script {
   socket?: number;
   /** connect(): 0, -115 (EINPROGRESS) or a failure. Default -115. */
   connect?: number;
-  /** SO_ERROR read once the watcher reports writability. Default 0. */
-  soError?: number;
+  /**
+   * SO_ERROR read once the watcher reports writability. Default 0. A list
+   * answers successive connect attempts in turn (the last one repeats).
+   */
+  soError?: number | number[];
   setOption?: number;
   bind?: number;
 }
@@ -72,7 +75,9 @@ export function installFakeBinding(script: Script): { kernel: FakeKernel; restor
     },
     takeError(fd) {
       calls.push(`takeError(${fd})`);
-      return script.soError ?? 0;
+      const { soError = 0 } = script;
+      if (!Array.isArray(soError)) return soError;
+      return soError.length > 1 ? (soError.shift() as number) : soError[0];
     },
     setOption(_fd, name, value) {
       calls.push(`setOption(${name}, ${value})`);
@@ -97,4 +102,21 @@ export function installFakeBinding(script: Script): { kernel: FakeKernel; restor
   };
   const peerFd = (): number => peers[peers.length - 1];
   return { kernel: { peerFd, allClosed, calls }, restore };
+}
+
+/**
+ * For a test file: returns script(), which installs a scripted binding that
+ * the next afterEach() removes again.
+ */
+export function useScriptedKernel(afterEachHook: (fn: () => void) => void): (script: Script) => FakeKernel {
+  let restore: (() => void) | undefined;
+  afterEachHook(() => {
+    restore?.();
+    restore = undefined;
+  });
+  return (script) => {
+    const installed = installFakeBinding(script);
+    restore = installed.restore;
+    return installed.kernel;
+  };
 }

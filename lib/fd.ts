@@ -1,0 +1,186 @@
+// Adopting vsock descriptors made elsewhere: inherited from a parent process
+// (child_process stdio), from systemd socket activation, or from other
+// native code. Node's net refuses them (uv_guess_handle says UNKNOWN), so
+// each is checked here — a socket, AF_VSOCK, SOCK_STREAM, in the right state —
+// and then goes into the same Node handles our own descriptors use.
+//
+// Ownership: once adoption succeeds the library owns the descriptor and
+// closes it when the socket/server closes. When a check fails (a synchronous
+// throw), nothing happened to it: the caller still owns it.
+import type * as net from 'node:net';
+import { addressBuffer, decodeEndpoint, errorAddress, PORT_ANY, type Endpoint } from './address';
+import { binding } from './binding';
+import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
+import { adoptListener, adoptStream, handleOf, type StreamHandle } from './handles';
+import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
+import { adoptAcceptedSocket, VsockSocket } from './socket';
+
+// Linux numbers, for messages only (the checks compare against the addon's constants).
+const FAMILY_NAMES: Readonly<Record<number, string>> = {
+  1: 'AF_UNIX',
+  2: 'AF_INET',
+  10: 'AF_INET6',
+  16: 'AF_NETLINK',
+  17: 'AF_PACKET',
+  40: 'AF_VSOCK',
+};
+const TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 5: 'SOCK_SEQPACKET' };
+const ENOTSOCK = -88;
+const ENOTCONN = -107;
+
+/** What an adopted descriptor is expected to be. */
+type Role = 'stream' | 'listener';
+
+interface Checked {
+  local: Endpoint;
+}
+
+function badFd(fd: number, found: string): HvsockError {
+  return new HvsockError('ERR_HVSOCK_BAD_FD', `fd ${fd} ${found}`);
+}
+
+// A failed syscall on the descriptor itself, in Node's shape but naming the
+// fd instead of an address (`getsockname EBADF fd 9`).
+function fdError(status: number, syscall: string, fd: number): HvsockSystemError & { fd: number } {
+  const error = systemError(status, syscall) as HvsockSystemError & { fd: number };
+  error.message = `${syscall} ${error.code} fd ${fd}`;
+  if (error.code === 'EBADF') error.hint = 'not an open descriptor in this process';
+  error.fd = fd;
+  return error;
+}
+
+/** Validates the `fd` argument's type and range (synchronously, before any syscall). */
+export function validateFd(fd: unknown, name: string): number {
+  if (typeof fd !== 'number') throw invalidArgType(name, 'of type number', fd);
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw outOfRange(name, 'an integer >= 0 and <= 2147483647', fd);
+  if (binding().constants.platform !== 'linux') {
+    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'adopting a descriptor is supported on Linux only');
+  }
+  return fd;
+}
+
+function readName(fd: number, peer: boolean): Endpoint | number {
+  const out = addressBuffer();
+  const status = peer ? binding().getpeername(fd, out) : binding().getsockname(fd, out);
+  return status < 0 ? status : decodeEndpoint(out);
+}
+
+/**
+ * Checks that `fd` is a vsock stream socket in the state `role` needs, and
+ * says what it found otherwise. Throws; never closes the descriptor.
+ */
+export function checkVsockFd(fd: number, role: Role): Checked {
+  const native = binding();
+  const described = native.describe(fd);
+  if (typeof described === 'number') {
+    if (described === ENOTSOCK) throw badFd(fd, 'is not a socket');
+    throw fdError(described, 'getsockname', fd);
+  }
+  const [family, type] = described;
+  if (family !== native.constants.AF_VSOCK) {
+    throw badFd(fd, `is ${FAMILY_NAMES[family] ?? `address family ${family}`}, not AF_VSOCK`);
+  }
+  if (type !== native.constants.SOCK_STREAM) {
+    throw badFd(fd, `is ${TYPE_NAMES[type] ?? `socket type ${type}`}, not SOCK_STREAM`);
+  }
+  const listening = native.isListening?.(fd) ?? 0;
+  if (listening < 0) throw fdError(listening, 'getsockopt', fd);
+  const local = readName(fd, false);
+  if (typeof local === 'number') throw fdError(local, 'getsockname', fd);
+  const peer = listening ? ENOTCONN : readName(fd, true);
+  if (role === 'stream') {
+    if (listening) throw badFd(fd, 'is a listening socket: use server.listen({ fd })');
+    if (peer === ENOTCONN) throw badFd(fd, 'is not connected: adopt connected sockets only');
+    if (typeof peer === 'number') throw fdError(peer, 'getpeername', fd);
+  } else {
+    if (typeof peer !== 'number') throw badFd(fd, 'is a connected socket: use VsockSocket.fromFd()');
+    if (!listening && local.port === PORT_ANY) throw badFd(fd, 'is not bound: bind it before listening on it');
+  }
+  return { local };
+}
+
+// Once owned, the descriptor must not leak into processes we spawn.
+// Explicit passing still works: spawn's dup2 into the child clears the flag.
+function takeOwnership(fd: number): void {
+  const status = binding().setCloexec?.(fd) ?? 0;
+  if (status < 0) throw fdError(status, 'fcntl', fd);
+}
+
+/** Options of VsockSocket.fromFd(), as net.Socket's constructor takes them. */
+export interface FromFdOptions {
+  allowHalfOpen?: boolean;
+}
+
+/**
+ * Wraps a connected AF_VSOCK stream descriptor in a VsockSocket (what
+ * `new net.Socket({ fd })` does for TCP and pipes). The library owns `fd`
+ * from then on and closes it with the socket. Note the descriptor's open
+ * file description becomes non-blocking, as libuv needs, which a process
+ * sharing it sees too.
+ */
+export function socketFromFd(fd: unknown, options: FromFdOptions = {}): VsockSocket {
+  const checked = validateFd(fd, 'fd');
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'of type object', options);
+  if (options.allowHalfOpen !== undefined && typeof options.allowHalfOpen !== 'boolean') {
+    throw invalidArgType('options.allowHalfOpen', 'of type boolean', options.allowHalfOpen);
+  }
+  checkVsockFd(checked, 'stream');
+  takeOwnership(checked);
+  const handle = adoptStream(checked);
+  if (typeof handle === 'number') throw fdError(handle, 'open', checked);
+  // As net makes accepted sockets: a connected handle, reading at once.
+  const socket = new VsockSocket({ handle, allowHalfOpen: options.allowHalfOpen } as net.SocketConstructorOpts);
+  return adoptAcceptedSocket(socket);
+}
+
+/** listen({ fd }) options: the descriptor plus net's backlog. */
+export interface FdListenOptions extends SocketSettings {
+  fd: number;
+  /** Passed to listen(2) again, as net does for handles (default 4096, capped by the kernel). */
+  backlog?: number;
+}
+
+/** True for listen() options that name a descriptor rather than an address. */
+export function isFdListenOptions(options: unknown): options is FdListenOptions {
+  return typeof options === 'object' && options !== null && 'fd' in options && (options as { fd: unknown }).fd !== undefined;
+}
+
+/**
+ * listen({ fd }) for VsockServer: the same contract as listenVsock() in
+ * server.ts (validation throws, operational errors arrive as 'error'), for a
+ * bound or listening AF_VSOCK stream descriptor.
+ */
+export function listenFd(
+  server: net.Server,
+  options: FdListenOptions,
+  backlog: number, // validated by the caller
+  listeningListener: unknown,
+  defaults: SocketSettings,
+  listenHandle: (handle: StreamHandle, backlog: number, local: Endpoint) => void,
+): void {
+  const fd = validateFd(options.fd, 'options.fd');
+  if (listeningListener !== undefined && typeof listeningListener !== 'function') {
+    throw invalidArgType('listeningListener', 'of type function', listeningListener);
+  }
+  if (server.listening || handleOf(server)) {
+    throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+  }
+  const settings = definedSettings(pickSocketSettings(options));
+  const { local } = checkVsockFd(fd, 'listener');
+  takeOwnership(fd);
+  if (listeningListener) server.once('listening', listeningListener as () => void);
+  const failure = applySettings(fd, { ...defaults, ...settings });
+  const handle = failure ? failure.status : adoptListener(fd);
+  if (typeof handle === 'number') {
+    binding().close(fd); // ours now: an operational failure closes it, as a failed listen({ port }) does
+    const error = systemError(handle, failure?.syscall ?? 'open', errorAddress(local));
+    process.nextTick(() => server.emit('error', error));
+    return;
+  }
+  listenHandle(handle, backlog, local);
+}
+
+// Only the settings given, so they override the server's defaults and no more.
+function definedSettings(settings: SocketSettings): SocketSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}

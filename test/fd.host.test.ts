@@ -1,0 +1,150 @@
+// Host-side checks of descriptor adoption and socket activation: the
+// sd_listen_fds environment rules, adoption of a vsock listener bound on
+// the host (bind/listen only: no vsock connect happens here), and fuzzing of
+// the new user-input entries (fd arguments, retry options, tool output
+// parsers): a result or a typed error, never anything else.
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hvsock } from './helpers/hvsock';
+
+const load = createRequire(__filename);
+const native: import('../lib/binding').NativeBinding = load('../dist/binding.js').binding();
+const { encodeEndpoint }: typeof import('../lib/address') = load('../dist/address.js');
+const systemd: typeof import('../lib/systemd') = load('../dist/systemd.js');
+const hyperv: typeof import('../lib/hyperv-host') = load('../dist/hyperv-host.js');
+const discovery: typeof import('../lib/discovery') = load('../dist/discovery.js');
+const retry: typeof import('../lib/retry') = load('../dist/retry.js');
+
+describe('parseListenFds() (sd_listen_fds rules)', () => {
+  const pid = 4242;
+  it.each([
+    [{}, []],
+    [{ LISTEN_FDS: '2' }, []], // no LISTEN_PID: not activated
+    [{ LISTEN_PID: '99', LISTEN_FDS: '2' }, []], // another process's
+    [{ LISTEN_PID: '4242' }, []],
+    [{ LISTEN_PID: '4242', LISTEN_FDS: '0' }, []],
+    [{ LISTEN_PID: '4242', LISTEN_FDS: '2' }, [{ fd: 3, name: 'unknown' }, { fd: 4, name: 'unknown' }]],
+    [{ LISTEN_PID: '4242', LISTEN_FDS: '2', LISTEN_FDNAMES: 'vsock:web' }, [{ fd: 3, name: 'vsock' }, { fd: 4, name: 'web' }]],
+  ])('%j -> %j', (env, fds) => {
+    expect(systemd.parseListenFds(env, pid)).toEqual(fds);
+  });
+
+  it.each([
+    [{ LISTEN_PID: 'abc', LISTEN_FDS: '1' }, 'LISTEN_PID is not a process id'],
+    [{ LISTEN_PID: '0', LISTEN_FDS: '1' }, 'LISTEN_PID is not a process id'],
+    [{ LISTEN_PID: '4242', LISTEN_FDS: '-1' }, 'LISTEN_FDS is not a count'],
+    [{ LISTEN_PID: '4242', LISTEN_FDS: '1x' }, 'LISTEN_FDS is not a count'],
+    [{ LISTEN_PID: '4242', LISTEN_FDS: '99999999999' }, 'LISTEN_FDS is too large'],
+    [{ LISTEN_PID: '4242', LISTEN_FDS: '2', LISTEN_FDNAMES: 'one' }, 'LISTEN_FDNAMES has 1 names for 2 descriptors'],
+  ])('%j is ERR_HVSOCK_SYSTEMD_ENV', (env, message) => {
+    expect(() => systemd.parseListenFds(env, pid)).toThrow(expect.objectContaining({ code: 'ERR_HVSOCK_SYSTEMD_ENV', message: expect.stringContaining(message) }));
+  });
+
+  describe('in this process', () => {
+    afterEach(() => {
+      delete process.env.LISTEN_PID;
+      delete process.env.LISTEN_FDS;
+      delete process.env.LISTEN_FDNAMES;
+    });
+
+    it('unsets the variables by default, whatever the outcome, and keeps them on request', () => {
+      Object.assign(process.env, { LISTEN_PID: String(process.pid), LISTEN_FDS: '0', LISTEN_FDNAMES: '' });
+      expect(hvsock.systemdListenFds({ unsetEnvironment: false })).toEqual([]);
+      expect(process.env.LISTEN_PID).toBe(String(process.pid));
+      Object.assign(process.env, { LISTEN_FDS: 'junk' });
+      expect(() => hvsock.listenSystemd()).toThrow(expect.objectContaining({ code: 'ERR_HVSOCK_SYSTEMD_ENV' }));
+      expect([process.env.LISTEN_PID, process.env.LISTEN_FDS, process.env.LISTEN_FDNAMES]).toEqual([undefined, undefined, undefined]);
+      expect(hvsock.listenSystemd()).toEqual([]); // not activated (any more)
+    });
+  });
+});
+
+describe('adopting a vsock listener bound on the host (no connect)', () => {
+  it('listen({ fd }) reports the bound address, and close() closes the descriptor', async () => {
+    const fd = native.socket(1);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    expect(native.bind(fd, encodeEndpoint({ cid: hvsock.Cid.ANY, port: hvsock.PORT_ANY }))).toBe(0);
+    expect(() => hvsock.VsockSocket.fromFd(fd)).toThrow(`fd ${fd} is not connected`);
+    const server = hvsock.createServer();
+    server.listen({ fd, backlog: 8 });
+    await once(server, 'listening');
+    const address = server.address()!;
+    expect(address).toMatchObject({ cid: hvsock.Cid.ANY, family: 'vsock' });
+    expect(address.port).not.toBe(hvsock.PORT_ANY); // the kernel's ephemeral port, read back
+    expect(native.isListening!(fd)).toBe(1);
+    expect(() => server.listen({ fd })).toThrow(expect.objectContaining({ code: 'ERR_SERVER_ALREADY_LISTEN' }));
+    await new Promise((resolve) => server.close(resolve));
+    expect(native.describe(fd)).toBe(-9); // EBADF: the server owned and closed it
+  });
+});
+
+// ------------------------------------------------------------------ fuzz
+
+const anything = fc.oneof(
+  fc.anything(),
+  fc.integer({ min: -5, max: 64 }),
+  fc.double(),
+  fc.bigInt(),
+  fc.constantFrom(NaN, Infinity, -0, 2 ** 31, 2 ** 53),
+);
+
+function typedOrResult(run: () => unknown, codes: readonly string[]): void {
+  try {
+    run();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (!(error instanceof Error) || typeof code !== 'string' || !codes.includes(code)) throw error;
+  }
+}
+
+describe('fuzz: new entries give a result or a typed error', () => {
+  const FD_CODES = ['ERR_INVALID_ARG_TYPE', 'ERR_OUT_OF_RANGE', 'ERR_HVSOCK_BAD_FD', 'EBADF'];
+  it('VsockSocket.fromFd(anything) (no vsock socket is connected on the host: never adopts)', () => {
+    fc.assert(
+      fc.property(anything, anything, (fd, options) => {
+        typedOrResult(() => {
+          const socket = hvsock.VsockSocket.fromFd(fd as number, options as never);
+          socket.destroy();
+          throw new Error(`adopted ${String(fd)}`);
+        }, FD_CODES);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('server.listen({ fd: anything, backlog: anything })', () => {
+    fc.assert(
+      fc.property(anything, anything, (fd, backlog) => {
+        const server = hvsock.createServer();
+        server.on('error', () => undefined);
+        typedOrResult(() => server.listen({ fd: fd as number, backlog: backlog as number }), [...FD_CODES, 'ERR_SERVER_ALREADY_LISTEN']);
+        server.close();
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('retry options', () => {
+    const options = fc.oneof(anything, fc.record({ attempts: anything, minDelay: anything, maxDelay: anything, signal: anything }, { requiredKeys: [] }));
+    fc.assert(
+      fc.property(options, (value) => typedOrResult(() => retry.pickRetryOptions(value), ['ERR_INVALID_ARG_TYPE', 'ERR_OUT_OF_RANGE'])),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('tool output parsers and the systemd environment', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.constant('[{"Id":"')), fc.dictionary(fc.constantFrom('LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES'), fc.string()), (text, env) => {
+        typedOrResult(() => hyperv.parseGetVmJson(text), ['ERR_HVSOCK_DISCOVERY']);
+        expect(Array.isArray(hyperv.parseHcsdiagList(text))).toBe(true);
+        expect(Array.isArray(hyperv.parseWslRunning(Buffer.from(text)))).toBe(true);
+        typedOrResult(() => discovery.parseWslVmId(text), ['ERR_HVSOCK_DISCOVERY']);
+        expect(discovery.transportsFrom({ procModules: text, sysModules: text.split('/'), modulesBuiltin: text }).transports).toBeInstanceOf(Array);
+        typedOrResult(() => systemd.parseListenFds(env, 1), ['ERR_HVSOCK_SYSTEMD_ENV']);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
