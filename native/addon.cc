@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "hvsock.h"
-#include "poller.h"
 
-#ifndef _WIN32
+#ifdef _WIN32
+#include "addon_win32.h"  // Windows: socket threads, registry, stand-in (binding.win)
+#else
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "poller.h"
 #endif
 
 namespace hvsock {
@@ -187,6 +190,8 @@ class Addon : public Napi::Addon<Addon> {
     Napi::Object constants = Napi::Object::New(env);
 #ifdef _WIN32
     constants.Set("platform", "win32");
+    // Windows I/O runs on socket threads, not uv_poll (see addon_win32.cc).
+    exports.Set("win", DefineWin32(env));
 #else
     constants.Set("platform", "linux");
     constants.Set("AF_VSOCK", Napi::Number::New(env, AF_VSOCK));
@@ -197,7 +202,9 @@ class Addon : public Napi::Addon<Addon> {
     DefineAddon(exports,
                 {
                     InstanceValue("constants", constants, napi_enumerable),
+#ifndef _WIN32
                     InstanceValue("Poller", Poller::Define(env), napi_enumerable),
+#endif
                     StaticFn(env, "socket", Socket),
                     StaticFn(env, "bind", Bind),
                     StaticFn(env, "listen", Listen),
