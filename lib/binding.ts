@@ -43,6 +43,7 @@ export interface NativeBinding {
     readonly SOCK_STREAM?: number;
     readonly SOCK_SEQPACKET?: number;
   };
+  /** Linux only: Windows waits on socket threads instead (binding.win). */
   readonly Poller: NativePollerConstructor;
   /** type: 1 stream, 2 seqpacket. Returns fd or a negative status. */
   socket(type: number): number;
@@ -73,6 +74,8 @@ export interface NativeBinding {
   standInPair?(): [number, number] | number;
   /** Linux: an unbound AF_INET stream socket, or a negative status. */
   standInInet?(): number;
+  /** Windows only (native/addon_win32.cc): typed in lib/win/binding.ts. */
+  win?: unknown;
 }
 
 let cached: NativeBinding | undefined;

@@ -23,8 +23,9 @@ export interface ConnectRequest {
 
 type HandleConstructor = new (type: number) => StreamHandle;
 
-// PipeConstants.SOCKET and TCPConstants.SERVER (stable since Node 0.x).
+// PipeConstants.SOCKET, TCPConstants.SOCKET / SERVER (stable since Node 0.x).
 const PIPE_SOCKET = 0;
+const TCP_SOCKET = 0;
 const TCP_SERVER = 1;
 
 /** Node's handle of a net.Socket / net.Server (an internal field). */
@@ -123,4 +124,15 @@ export function adoptStream(fd: number): StreamHandle | number {
  */
 export function adoptListener(fd: number): StreamHandle | number {
   return adopt(tcpHandleConstructor(), TCP_SERVER, fd);
+}
+
+/**
+ * Windows: an empty TCP handle. Connected AF_HYPERV sockets are opened into
+ * TCP(SOCKET) handles (uv_tcp_open, libuv's IOCP path; Pipe handles take no
+ * sockets on Windows); a TCP(SERVER) handle, never opened, lets net.Server
+ * run a native accept thread (lib/win/server.ts). Negative status when
+ * handles cannot be made here.
+ */
+export function newTcpHandle(type: 'socket' | 'server'): StreamHandle | number {
+  return create(tcpHandleConstructor(), type === 'socket' ? TCP_SOCKET : TCP_SERVER);
 }

@@ -16,6 +16,9 @@ import { adoptListener, handleOf, type StreamHandle } from './handles';
 import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
 import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo } from './socket';
 import { parseAddress } from './uri';
+import { adoptAcceptedConnection, hyperVServerAddress, listenHyperV } from './win/server';
+
+const isWindows = process.platform === 'win32'; // AF_HYPERV: lib/win/server.ts
 
 /** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
 export const DEFAULT_BACKLOG = 4096;
@@ -128,6 +131,10 @@ export class VsockServer extends net.Server {
   override listen(...args: unknown[]): this;
   override listen(...args: unknown[]): this {
     const [options = {}, listeningListener] = args as [ListenOptions | number | string | undefined, unknown];
+    if (isWindows) {
+      listenHyperV(this, options, listeningListener, this.settings, (handle, backlog) => super.listen(handle, backlog));
+      return this;
+    }
     listenVsock(this, options, listeningListener, this.settings, (handle, backlog, local) => {
       this[kLocal] = local;
       super.listen(handle, backlog);
@@ -137,13 +144,17 @@ export class VsockServer extends net.Server {
 
   /** `{ address, family: 'vsock', port, cid, vmId, serviceId }` while listening, else null. */
   override address(): VsockAddressInfo | null {
+    if (isWindows) return hyperVServerAddress(this) as unknown as VsockAddressInfo | null;
     const local = this[kLocal];
     if (!this.listening || local === undefined) return null;
     return describeEndpoint(local);
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'connection' && args[0] instanceof net.Socket) adoptAcceptedSocket(args[0]);
+    if (event === 'connection' && args[0] instanceof net.Socket) {
+      if (isWindows) adoptAcceptedConnection(args[0]);
+      else adoptAcceptedSocket(args[0]);
+    }
     return super.emit(event, ...args);
   }
 }
