@@ -239,17 +239,23 @@ class SocketThread : public Napi::ObjectWrap<SocketThread> {
     if (env == nullptr || s->stopped) return CloseClient(d);
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return CloseClient(d);
+    // Any of these fails when the environment is shutting down (a Worker
+    // being terminated): then nobody can take the client, so close it.
     napi_value argv[4];
     napi_value global = nullptr;
-    napi_create_int32(env, d->status, &argv[0]);
-    napi_create_uint32(env, d->system, &argv[1]);
-    napi_create_int64(env, d->has_client ? static_cast<int64_t>(d->client) : -1, &argv[2]);
-    void* bytes = nullptr;
     napi_value buffer = nullptr;
-    napi_create_arraybuffer(env, kAddressBytes, &bytes, &buffer);
+    void* bytes = nullptr;
+    bool made = napi_create_int32(env, d->status, &argv[0]) == napi_ok &&
+                napi_create_uint32(env, d->system, &argv[1]) == napi_ok &&
+                napi_create_int64(env, d->has_client ? static_cast<int64_t>(d->client) : -1, &argv[2]) == napi_ok &&
+                napi_create_arraybuffer(env, kAddressBytes, &bytes, &buffer) == napi_ok && bytes != nullptr &&
+                napi_create_typedarray(env, napi_uint8_array, kAddressBytes, buffer, 0, &argv[3]) == napi_ok &&
+                napi_get_global(env, &global) == napi_ok;
+    if (!made) {
+      napi_close_handle_scope(env, scope);
+      return CloseClient(d);
+    }
     EncodeAddress(d->peer, static_cast<uint8_t*>(bytes));
-    napi_create_typedarray(env, napi_uint8_array, kAddressBytes, buffer, 0, &argv[3]);
-    napi_get_global(env, &global);
     delete d;  // the client fd now belongs to JS
     napi_value result = nullptr;
     if (napi_make_callback(env, s->context, global, callback, 4, argv, &result) != napi_ok) {

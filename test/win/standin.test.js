@@ -1,0 +1,204 @@
+// The Windows I/O machinery end to end — native accept thread, connect
+// thread, adoption into Node's TCP handle (uv_tcp_open, IOCP), net's own
+// connect/accept state machines — over the TEST-ONLY AF_INET loopback
+// stand-in (lib/win/transport.ts), since Wine has no Hyper-V. The only thing
+// swapped is the socket's family: everything above socket() is the
+// AF_HYPERV code path.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const { once } = require('node:events');
+const net = require('node:net');
+const { createHash, randomBytes } = require('node:crypto');
+const hvsock = require('hvsock');
+const { setInetStandInForTesting } = require('../../dist/win/transport.js');
+
+setInetStandInForTesting(true);
+
+// A stand-in listener: service id of "port 0" = an ephemeral TCP port.
+async function listen(onConnection, options = {}) {
+  const server = hvsock.createServer(options, onConnection);
+  server.listen({ serviceId: hvsock.serviceIdFromPort(0) });
+  await once(server, 'listening');
+  return server;
+}
+
+function connectTo(server, options = {}) {
+  return hvsock.connect({ vmId: hvsock.VmId.LOOPBACK, serviceId: server.address().serviceId, ...options });
+}
+
+const closeServer = (server) => new Promise((resolve) => server.close(resolve));
+
+function readAll(socket) {
+  const chunks = [];
+  socket.on('data', (chunk) => chunks.push(chunk));
+  return new Promise((resolve, reject) => {
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
+}
+
+test('accept thread + connect thread: real net.Socket / net.Server on both ends', async () => {
+  let accepted;
+  const server = await listen((socket) => {
+    accepted = socket;
+    socket.end('hello from the server');
+  });
+  const address = server.address();
+  assert.strictEqual(address.family, 'hyperv');
+  assert.match(address.serviceId, /^[0-9a-f]{8}-facb-11e6-bd58-64006a7986d3$/);
+  assert.ok(address.port > 0 && address.port < 65536);
+  const socket = connectTo(server);
+  assert.ok(socket instanceof net.Socket);
+  assert.strictEqual(socket.connecting, true);
+  await once(socket, 'connect');
+  assert.strictEqual(socket.remoteVmId, hvsock.VmId.LOOPBACK);
+  assert.strictEqual(socket.remoteServiceId, address.serviceId);
+  assert.strictEqual(socket.remoteCid, undefined);
+  assert.strictEqual(socket.remoteFamily, 'hyperv');
+  assert.match(socket.localServiceId, /-facb-11e6-bd58-64006a7986d3$/);
+  const reply = await readAll(socket);
+  assert.strictEqual(reply.toString(), 'hello from the server');
+  assert.ok(accepted instanceof net.Socket);
+  assert.ok(accepted instanceof hvsock.VsockSocket);
+  assert.strictEqual(accepted.remoteServiceId, socket.localServiceId);
+  assert.strictEqual(accepted.server, server);
+  await closeServer(server);
+});
+
+test('early writes are buffered until the connect completes', async () => {
+  const server = await listen((socket) => socket.pipe(socket));
+  const socket = connectTo(server);
+  socket.end('written while connecting');
+  assert.strictEqual((await readAll(socket)).toString(), 'written while connecting');
+  await closeServer(server);
+});
+
+test('64 MiB checksummed echo: nothing lost, nothing reordered', { timeout: 120_000 }, async () => {
+  const server = await listen((socket) => socket.pipe(socket));
+  const socket = connectTo(server);
+  await once(socket, 'connect');
+  const total = 64 * 1024 * 1024;
+  const block = randomBytes(1024 * 1024);
+  const sent = createHash('sha256');
+  const received = createHash('sha256');
+  let count = 0;
+  socket.on('data', (chunk) => {
+    received.update(chunk);
+    count += chunk.length;
+  });
+  const ended = once(socket, 'end');
+  for (let offset = 0; offset < total; offset += block.length) {
+    const chunk = Buffer.from(block);
+    chunk.writeUInt32LE(offset, 0); // every MiB distinct: reordering changes the hash
+    sent.update(chunk);
+    if (!socket.write(chunk)) await once(socket, 'drain');
+  }
+  socket.end();
+  await ended;
+  assert.strictEqual(count, total);
+  assert.strictEqual(received.digest('hex'), sent.digest('hex'));
+  await closeServer(server);
+});
+
+test('half-close, client ends first: the server still writes after its end', async () => {
+  const server = await listen(
+    (socket) => {
+      const chunks = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('end', () => socket.end(`got ${Buffer.concat(chunks).toString()}`));
+    },
+    { allowHalfOpen: true },
+  );
+  const socket = connectTo(server, { allowHalfOpen: true });
+  socket.end('ping');
+  assert.strictEqual((await readAll(socket)).toString(), 'got ping');
+  await closeServer(server);
+});
+
+test('half-close, server ends first: the client still writes after its end', async () => {
+  let serverGot;
+  const server = await listen(
+    (socket) => {
+      socket.end('bye');
+      serverGot = readAll(socket);
+    },
+    { allowHalfOpen: true },
+  );
+  const socket = connectTo(server, { allowHalfOpen: true });
+  assert.strictEqual((await readAll(socket)).toString(), 'bye');
+  assert.strictEqual(socket.writable, true);
+  socket.end('after your end');
+  assert.strictEqual((await serverGot).toString(), 'after your end');
+  await closeServer(server);
+});
+
+test('no listener: ECONNREFUSED from the connect thread, with the raw WSA code', async () => {
+  const server = await listen(() => {});
+  const serviceId = server.address().serviceId;
+  await closeServer(server);
+  const socket = hvsock.connect({ vmId: hvsock.VmId.LOOPBACK, serviceId });
+  const [error] = await once(socket, 'error');
+  assert.strictEqual(error.code, 'ECONNREFUSED');
+  assert.strictEqual(error.syscall, 'connect');
+  assert.strictEqual(error.systemCode, 10061); // WSAECONNREFUSED
+  assert.strictEqual(error.serviceId, serviceId);
+  assert.match(error.hint, /listening on that service id/);
+});
+
+test('destroy() while connecting, and server.close() with connections open', async () => {
+  const connections = [];
+  const server = await listen((socket) => connections.push(socket));
+  const early = connectTo(server);
+  early.destroy();
+  await once(early, 'close');
+  const socket = connectTo(server);
+  await once(socket, 'connect');
+  while (connections.length < 1) await new Promise((resolve) => setImmediate(resolve));
+  let closed = false;
+  server.close(() => (closed = true));
+  assert.strictEqual(server.listening, false);
+  const [count] = await new Promise((resolve) => server.getConnections((error, n) => resolve([n, error])));
+  assert.ok(count >= 1);
+  // net waits for the connections to end before 'close'.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.strictEqual(closed, false);
+  socket.destroy();
+  for (const c of connections) c.destroy();
+  await once(server, 'close');
+});
+
+test('listen twice is ERR_SERVER_ALREADY_LISTEN; the service in use is EADDRINUSE', async () => {
+  const server = await listen(() => {});
+  assert.throws(() => server.listen({ serviceId: hvsock.serviceIdFromPort(0) }), { code: 'ERR_SERVER_ALREADY_LISTEN' });
+  const second = hvsock.createServer();
+  second.listen({ serviceId: server.address().serviceId });
+  const [error] = await once(second, 'error');
+  assert.strictEqual(error.code, 'EADDRINUSE');
+  assert.strictEqual(error.syscall, 'listen');
+  assert.strictEqual(error.systemCode, 10048); // WSAEADDRINUSE
+  await closeServer(server);
+});
+
+// Process-level: these end their process or environment with sockets open.
+function runFixture(name) {
+  const { spawnSync } = require('node:child_process');
+  const path = require('node:path');
+  const started = Date.now();
+  const child = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', name)], { encoding: 'utf8', timeout: 60_000 });
+  return { ...child, ms: Date.now() - started };
+}
+
+test('an unref()ed server and connecting socket let the process exit', () => {
+  const child = runFixture('exit-unref.js');
+  assert.strictEqual(child.error, undefined);
+  assert.strictEqual(child.status, 0, child.stderr);
+  assert.match(child.stdout, /listening/);
+});
+
+test('a Worker terminated with a listener, an accepted and a connected socket open: clean teardown', () => {
+  const child = runFixture('worker-terminate.js');
+  assert.strictEqual(child.error, undefined);
+  assert.strictEqual(child.status, 0, child.stderr);
+  assert.match(child.stdout, /terminated 5 workers/);
+});
