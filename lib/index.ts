@@ -23,6 +23,9 @@ export {
 } from './server';
 export { type SocketSettings, type ConnectSettings } from './settings';
 export { getLocalCid } from './local';
+// Windows hosts: Hyper-V service registration (lib/win/registry.ts).
+export { registerService, unregisterService, listServices, type ServiceRegistration } from './win/registry';
+export { type HyperVSettings } from './win/options';
 export { parseAddress, formatAddress, type ParsedAddress } from './uri';
 export {
   createHttpAgent,
