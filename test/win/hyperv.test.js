@@ -95,3 +95,16 @@ test('valid Windows options pass validation and reach the socket step', async ()
   const [error] = await once(socket, 'error');
   assert.strictEqual(error.code, 'EAFNOSUPPORT'); // the first thing Wine cannot do
 });
+
+test('the echo examples report the missing Hyper-V clearly and exit 1', () => {
+  const { spawnSync } = require('node:child_process');
+  const path = require('node:path');
+  const example = (name, ...args) =>
+    spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'examples', name), ...args], { encoding: 'utf8' });
+  const server = example('echo-server.js', '--vm-id', hvsock.VmId.CHILDREN, '--service-id', SERVICE);
+  assert.strictEqual(server.status, 1);
+  assert.match(server.stderr, /^echo-server: socket EAFNOSUPPORT hvsock:\/\/90db8b89-.*is Hyper-V enabled\?/);
+  const client = example('echo-client.js', '--vm-id', hvsock.VmId.PARENT, '--service-id', SERVICE);
+  assert.strictEqual(client.status, 1);
+  assert.match(client.stderr, /^echo-client: socket EAFNOSUPPORT hvsock:\/\/a42e7cda-.*is Hyper-V enabled\?/);
+});
