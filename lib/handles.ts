@@ -136,3 +136,35 @@ export function adoptListener(fd: number): StreamHandle | number {
 export function newTcpHandle(type: 'socket' | 'server'): StreamHandle | number {
   return create(tcpHandleConstructor(), type === 'socket' ? TCP_SOCKET : TCP_SERVER);
 }
+
+/** What follows a handle's lifecycle: a native watcher of the same socket. */
+export interface HandleCompanion {
+  /** Runs before the handle closes (e.g. stop a thread, close the fd it owns). */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+/**
+ * Makes `handle`'s close/ref/unref also act on `companion`, and remembers the
+ * ref state for a companion created later (`isRefed()`).
+ */
+export function followHandle(handle: StreamHandle, companion: HandleCompanion): { isRefed(): boolean } {
+  const { close, ref, unref } = handle;
+  let refed = true;
+  handle.close = function closeCompanionFirst(callback?: () => void): void {
+    companion.close();
+    close.call(this, callback);
+  };
+  handle.ref = function refBoth(): void {
+    refed = true;
+    companion.ref();
+    ref.call(this);
+  };
+  handle.unref = function unrefBoth(): void {
+    refed = false;
+    companion.unref();
+    unref.call(this);
+  };
+  return { isRefed: () => refed };
+}

@@ -10,8 +10,9 @@
 // missing (Debian/Ubuntu, like test/vm/setup.mjs does for QEMU).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureAptTool } from '../test/vm/setup.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const scratch = join(root, '.cache', 'win32-build');
@@ -31,26 +32,14 @@ function run(cmd, args, opts = {}) {
   return r;
 }
 
-const which = (name) =>
-  (process.env.PATH ?? '').split(delimiter).map((d) => join(d, name)).find((p) => existsSync(p));
-
-// The toolchain: g++ (posix threads flavour, GCC 12), dlltool and strip
-// come with g++-mingw-w64-x86-64-posix (binutils-mingw-w64-x86-64).
+// g++ (posix threads flavour, GCC 12); dlltool and strip come with it
+// (binutils-mingw-w64-x86-64). Installed with apt when missing.
 function ensureToolchain() {
-  if (which(`${TRIPLE}-g++`) && which(`${TRIPLE}-dlltool`)) return;
-  log('installing g++-mingw-w64-x86-64-posix (apt)');
-  const apt = ['-o', 'DPkg::Lock::Timeout=300'];
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...apt, 'g++-mingw-w64-x86-64-posix'], {
-      stdio: 'inherit',
-      env,
-    }).status;
-  if (install() !== 0) {
-    run('apt-get', ['update', '-q', ...apt], { env });
-    if (install() !== 0) die('apt-get install g++-mingw-w64-x86-64-posix failed');
+  try {
+    ensureAptTool(`${TRIPLE}-g++`, 'g++-mingw-w64-x86-64-posix');
+  } catch (error) {
+    die(error.message);
   }
-  if (!which(`${TRIPLE}-g++`)) die(`${TRIPLE}-g++ still missing after the install`);
 }
 
 function prepareScratch() {

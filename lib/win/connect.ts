@@ -5,7 +5,7 @@
 import type * as net from 'node:net';
 import { binding } from '../binding';
 import { systemError } from '../errors';
-import { newTcpHandle, type ConnectRequest, type StreamHandle } from '../handles';
+import { followHandle, newTcpHandle, type ConnectRequest, type StreamHandle } from '../handles';
 import { abortError, checkNetConnectOptions, destroyOnAbort, failedSocket, startNetConnect, type ConnectOptions } from '../socket';
 import { encodeHvEndpoint, formatHvEndpoint, hvErrorAddress, resolveHyperVAddress, type HvEndpoint } from './address';
 import { winBinding, type NativeSocketThread } from './binding';
@@ -26,7 +26,6 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
   const native = binding();
   let thread: NativeSocketThread | null = null; // holds the fd while set
   let ownFd = true; // false once the fd is closed or belongs to the handle
-  let refed = true;
   const closeOwnedFd = (): void => {
     if (!ownFd) return;
     if (thread) thread.close(); // joins the thread, then closes the fd
@@ -34,23 +33,11 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
     thread = null;
     ownFd = false;
   };
-  const close = handle.close;
-  const ref = handle.ref;
-  const unref = handle.unref;
-  handle.close = function closeFdFirst(callback?: () => void): void {
-    closeOwnedFd();
-    close.call(this, callback);
-  };
-  handle.ref = function refBoth(): void {
-    refed = true;
-    thread?.ref();
-    ref.call(this);
-  };
-  handle.unref = function unrefBoth(): void {
-    refed = false;
-    thread?.unref();
-    unref.call(this);
-  };
+  const lifecycle = followHandle(handle, {
+    close: closeOwnedFd,
+    ref: () => thread?.ref(),
+    unref: () => thread?.unref(),
+  });
   handle.connect = (request: ConnectRequest): number => {
     const finish = (status: number, systemCode: number): void => {
       const socket = owner();
@@ -71,7 +58,7 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
       }
     };
     thread = new (winBinding().SocketThread)(fd, encodeHvEndpoint(endpoint), false, finish);
-    if (!refed) thread.unref();
+    if (!lifecycle.isRefed()) thread.unref();
     return 0;
   };
 }

@@ -9,7 +9,7 @@ import type * as net from 'node:net';
 import { addressBuffer } from '../address';
 import { binding } from '../binding';
 import { HvsockError, invalidArgType, outOfRange } from '../errors';
-import { handleOf, newTcpHandle, type StreamHandle } from '../handles';
+import { followHandle, handleOf, newTcpHandle, type StreamHandle } from '../handles';
 import { parseAddress } from '../uri';
 import {
   decodeHvEndpoint,
@@ -43,7 +43,6 @@ function acceptingHandle(fd: number): ServerHandle | number {
   const native = binding();
   let thread: NativeSocketThread | null = null;
   let ownFd = true;
-  let refed = true;
   // Accept errors go to net as they are ('error' with syscall 'accept').
   const onAccept = (status: number, _systemCode: number, client: number, peer: Uint8Array): void => {
     if (status < 0) return server.onconnection?.(status);
@@ -57,30 +56,22 @@ function acceptingHandle(fd: number): ServerHandle | number {
     (accepted as ServerHandle)[kPeer] = decodeHvEndpoint(peer, usingStandIn());
     server.onconnection?.(0, accepted);
   };
-  const { close, ref, unref } = handle;
+  const lifecycle = followHandle(server, {
+    close: () => {
+      if (thread) thread.close(); // joins the accept thread, closes the listener
+      else if (ownFd) native.close(fd);
+      thread = null;
+      ownFd = false;
+    },
+    ref: () => thread?.ref(),
+    unref: () => thread?.unref(),
+  });
   server.listen = (backlog: number): number => {
     const status = native.listen(fd, backlog);
     if (status < 0) return status;
     thread = new (winBinding().SocketThread)(fd, null, true, onAccept);
-    if (!refed) thread.unref();
+    if (!lifecycle.isRefed()) thread.unref();
     return 0;
-  };
-  server.close = function closeListener(callback?: () => void): void {
-    if (thread) thread.close(); // joins the accept thread, closes the listener
-    else if (ownFd) native.close(fd);
-    thread = null;
-    ownFd = false;
-    close.call(this, callback);
-  };
-  server.ref = function refBoth(): void {
-    refed = true;
-    thread?.ref();
-    ref.call(this);
-  };
-  server.unref = function unrefBoth(): void {
-    refed = false;
-    thread?.unref();
-    unref.call(this);
   };
   return server;
 }

@@ -12,8 +12,9 @@
 //   node test/win/run.mjs [test files...]      (default: every test/win/*.test.js)
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, writeSync } from 'node:fs';
-import { delimiter, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureAptTool } from '../vm/setup.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const here = join(root, 'test', 'win');
@@ -37,19 +38,12 @@ function run(cmd, args, opts = {}) {
   return r;
 }
 
-const which = (name) =>
-  (process.env.PATH ?? '').split(delimiter).map((d) => join(d, name)).find((p) => existsSync(p));
-
+// wine (pulls in wine64); installed with apt when missing, as test/vm does for QEMU.
 function ensureWine() {
-  if (which('wine')) return; // wine64 lives in /usr/lib/wine, off PATH
-  log('installing wine (apt)');
-  const apt = ['-o', 'DPkg::Lock::Timeout=300'];
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...apt, 'wine', 'wine64'], { stdio: 'inherit', env }).status;
-  if (install() !== 0) {
-    run('apt-get', ['update', '-q', ...apt], { env, stdio: 'inherit' });
-    if (install() !== 0) die('apt-get install wine wine64 failed');
+  try {
+    ensureAptTool('wine', 'wine');
+  } catch (error) {
+    die(error.message);
   }
 }
 
