@@ -74,11 +74,32 @@ function pipeHandleConstructor(): HandleConstructor | null {
   return pipeConstructor;
 }
 
+// Windows has no fd to wrap (net.Socket({ fd }) takes CRT descriptors, not
+// SOCKETs): net.Socket.connect() to an IP literal makes its TCP handle at
+// once but starts connecting only on the next tick, so destroying it first
+// yields the constructor with no traffic at all.
+function constructorFromUnstartedConnect(): HandleConstructor | undefined {
+  const socket = new net.Socket();
+  socket.on('error', () => {});
+  try {
+    socket.connect({ port: 9, host: '127.0.0.1' });
+    return (handleOf(socket) as { constructor?: HandleConstructor } | null)?.constructor;
+  } catch {
+    return undefined;
+  } finally {
+    socket.destroy();
+  }
+}
+
 function tcpHandleConstructor(): HandleConstructor | null {
   if (tcpConstructor === undefined) {
     const fd = binding().standInInet?.() ?? -1;
     const found = fd >= 0 ? constructorFromDescriptor(fd) : undefined;
-    tcpConstructor = found ?? constructorFromProcessBinding('tcp_wrap', 'TCP') ?? null;
+    tcpConstructor =
+      found ??
+      (process.platform === 'win32' ? constructorFromUnstartedConnect() : undefined) ??
+      constructorFromProcessBinding('tcp_wrap', 'TCP') ??
+      null;
   }
   return tcpConstructor;
 }

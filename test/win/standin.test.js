@@ -181,12 +181,10 @@ test('listen twice is ERR_SERVER_ALREADY_LISTEN; the service in use is EADDRINUS
 });
 
 // Process-level: these end their process or environment with sockets open.
-function runFixture(name) {
+function runFixture(name, flags = []) {
   const { spawnSync } = require('node:child_process');
   const path = require('node:path');
-  const started = Date.now();
-  const child = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', name)], { encoding: 'utf8', timeout: 60_000 });
-  return { ...child, ms: Date.now() - started };
+  return spawnSync(process.execPath, [...flags, path.join(__dirname, 'fixtures', name)], { encoding: 'utf8', timeout: 60_000 });
 }
 
 test('an unref()ed server and connecting socket let the process exit', () => {
@@ -201,4 +199,10 @@ test('a Worker terminated with a listener, an accepted and a connected socket op
   assert.strictEqual(child.error, undefined);
   assert.strictEqual(child.status, 0, child.stderr);
   assert.match(child.stdout, /terminated 5 workers/);
+});
+
+test('under the permission model (no process.binding): TCP handles from public objects, data flows', () => {
+  const child = runFixture('permission-echo.js', ['--experimental-permission', '--allow-addons', '--allow-fs-read=*', '--allow-child-process']);
+  assert.strictEqual(child.status, 0, child.stderr);
+  assert.strictEqual(child.stdout.trim(), 'bindingBlocked=true reply=echo under the permission model');
 });
