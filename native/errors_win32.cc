@@ -1,6 +1,8 @@
 // Windows error codes -> libuv codes, following libuv's uv_translate_sys_error
-// (src/win/error.c) for the codes Winsock and the registry return, so that
-// util.getSystemErrorName() in the TS layer names them as Node would.
+// (src/win/error.c, v1.46+ as in Node 20: ERROR_ACCESS_DENIED is EACCES) for
+// the codes Winsock and the registry return, so that util.getSystemErrorName()
+// in the TS layer names them as Node would. Anything else is UV_UNKNOWN, and
+// the raw code survives as the error's systemCode.
 #include <winsock2.h>
 #include <windows.h>
 
@@ -18,7 +20,8 @@ thread_local uint32_t last_system_error = 0;
 int Translate(uint32_t code) {
   switch (code) {
     case 0: return 0;
-    case ERROR_NOACCESS: case WSAEACCES: case ERROR_ELEVATION_REQUIRED: return UV_EACCES;
+    case ERROR_NOACCESS: case WSAEACCES: case ERROR_ELEVATION_REQUIRED: case ERROR_CANT_ACCESS_FILE:
+    case ERROR_ACCESS_DENIED: return UV_EACCES;
     case ERROR_ADDRESS_ALREADY_ASSOCIATED: case WSAEADDRINUSE: return UV_EADDRINUSE;
     case WSAEADDRNOTAVAIL: return UV_EADDRNOTAVAIL;
     case WSAEAFNOSUPPORT: return UV_EAFNOSUPPORT;
@@ -40,14 +43,13 @@ int Translate(uint32_t code) {
     case ERROR_NETWORK_UNREACHABLE: case WSAENETUNREACH: return UV_ENETUNREACH;
     case WSAENOBUFS: return UV_ENOBUFS;
     case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_NAME:
-    case ERROR_MOD_NOT_FOUND: return UV_ENOENT;
+    case ERROR_MOD_NOT_FOUND: case ERROR_DIRECTORY: return UV_ENOENT;
     case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return UV_ENOMEM;
-    case WSAENOPROTOOPT: return UV_ENOPROTOOPT;
     case ERROR_NOT_CONNECTED: case WSAENOTCONN: return UV_ENOTCONN;
     case WSAENOTSOCK: return UV_ENOTSOCK;
     case ERROR_NOT_SUPPORTED: return UV_ENOTSUP;
     case ERROR_BROKEN_PIPE: return UV_EOF;
-    case ERROR_ACCESS_DENIED: case ERROR_PRIVILEGE_NOT_HELD: return UV_EPERM;
+    case ERROR_PRIVILEGE_NOT_HELD: return UV_EPERM;
     case ERROR_NO_DATA: case WSAESHUTDOWN: return UV_EPIPE;
     case WSAEPROTONOSUPPORT: return UV_EPROTONOSUPPORT;
     case ERROR_SEM_TIMEOUT: case WSAETIMEDOUT: return UV_ETIMEDOUT;

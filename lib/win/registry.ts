@@ -36,7 +36,7 @@ function fail(status: number, syscall: string, serviceId?: string): never {
 
 /**
  * Registers `serviceId` with display name `name` (creates or updates the
- * key). Throws EPERM (ERROR_ACCESS_DENIED) with the hint "run elevated" when
+ * key). Throws EACCES (ERROR_ACCESS_DENIED, systemCode 5) with the hint "run elevated" when
  * the process is not elevated.
  */
 export function registerService(serviceId: string, name: string): void {

@@ -154,7 +154,9 @@ test('destroy() while connecting, and server.close() with connections open', asy
   await once(early, 'close');
   const socket = connectTo(server);
   await once(socket, 'connect');
-  while (connections.length < 1) await new Promise((resolve) => setImmediate(resolve));
+  // Wait for this socket's accepted end (the early one may come and go first).
+  const mine = () => connections.some((c) => !c.destroyed && c.remoteServiceId === socket.localServiceId);
+  while (!mine()) await new Promise((resolve) => setImmediate(resolve));
   let closed = false;
   server.close(() => (closed = true));
   assert.strictEqual(server.listening, false);
