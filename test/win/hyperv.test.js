@@ -108,3 +108,7 @@ test('the echo examples report the missing Hyper-V clearly and exit 1', () => {
   assert.strictEqual(client.status, 1);
   assert.match(client.stderr, /^echo-client: socket EAFNOSUPPORT hvsock:\/\/a42e7cda-.*is Hyper-V enabled\?/);
 });
+
+test('getLocalCid() says Windows has no CIDs', () => {
+  assert.throws(() => hvsock.getLocalCid(), { code: 'ERR_HVSOCK_UNSUPPORTED_PLATFORM', message: /no vsock CIDs/ });
+});

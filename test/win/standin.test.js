@@ -182,6 +182,52 @@ test('listen twice is ERR_SERVER_ALREADY_LISTEN; the service in use is EADDRINUS
   await closeServer(server);
 });
 
+// A listener that never accepts, its backlog full: the next connect stays
+// pending (SYNs dropped), so the connect thread is really waiting.
+async function blockedTarget() {
+  const path = require('node:path');
+  const native = require('node-gyp-build')(path.join(__dirname, '..', '..'));
+  const fd = native.win.standInInet();
+  assert.ok(fd >= 0);
+  assert.strictEqual(native.bind(fd, new Uint8Array(40)), 0); // 127.0.0.1, port 0
+  assert.strictEqual(native.listen(fd, 0), 0);
+  const out = new Uint8Array(40);
+  assert.strictEqual(native.getsockname(fd, out), 0);
+  const serviceId = hvsock.serviceIdFromPort(new DataView(out.buffer).getUint32(4, true));
+  const fillers = [];
+  for (let i = 0; i < 4; i++) {
+    const filler = hvsock.connect({ vmId: hvsock.VmId.LOOPBACK, serviceId });
+    filler.on('error', () => {});
+    fillers.push(filler);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const close = () => {
+    for (const filler of fillers) filler.destroy();
+    native.close(fd);
+  };
+  return { serviceId, pending: fillers.filter((f) => f.connecting).length, close };
+}
+
+test('destroy() and AbortSignal end a connect the thread is still waiting on', async () => {
+  const target = await blockedTarget();
+  try {
+    assert.ok(target.pending >= 1, 'at least one connect must be left pending by the full backlog');
+    const socket = hvsock.connect({ vmId: hvsock.VmId.LOOPBACK, serviceId: target.serviceId });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.strictEqual(socket.connecting, true);
+    socket.destroy();
+    await once(socket, 'close');
+    const controller = new AbortController();
+    const aborted = hvsock.connect({ vmId: hvsock.VmId.LOOPBACK, serviceId: target.serviceId, signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    const [error] = await once(aborted, 'error');
+    assert.strictEqual(error.name, 'AbortError');
+    assert.strictEqual(aborted.destroyed, true);
+  } finally {
+    target.close();
+  }
+});
+
 // Process-level: these end their process or environment with sockets open.
 function runFixture(name, flags = []) {
   const { spawnSync } = require('node:child_process');
