@@ -26,6 +26,7 @@ export { getLocalCid } from './local';
 // Windows hosts: Hyper-V service registration (lib/win/registry.ts).
 export { registerService, unregisterService, listServices, type ServiceRegistration } from './win/registry';
 export { type HyperVSettings } from './win/options';
+export { type HyperVAddressInfo } from './win/address';
 export { parseAddress, formatAddress, type ParsedAddress } from './uri';
 export {
   createHttpAgent,

@@ -144,6 +144,8 @@ export class VsockServer extends net.Server {
 
   /** `{ address, family: 'vsock', port, cid, vmId, serviceId }` while listening, else null. */
   override address(): VsockAddressInfo | null {
+    // Windows returns a HyperVAddressInfo ({ address: vmId, family: 'hyperv', vmId, serviceId,
+    // port? }); the declared type stays the Linux one so existing callers need no narrowing.
     if (isWindows) return hyperVServerAddress(this) as unknown as VsockAddressInfo | null;
     const local = this[kLocal];
     if (!this.listening || local === undefined) return null;
