@@ -54,7 +54,8 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
         request.oncomplete(0, handle, request, true, true);
       } else {
         closeOwnedFd();
-        socket.destroy(winError(outcome, status === 0 ? 'open' : 'connect', endpoint, status === 0 ? undefined : systemCode));
+        // An open() failure is libuv's (uv_tcp_open), with no Windows code of ours to report.
+        socket.destroy(winError(outcome, status === 0 ? 'open' : 'connect', endpoint, status === 0 ? 0 : systemCode));
       }
     };
     thread = new (winBinding().SocketThread)(fd, encodeHvEndpoint(endpoint), false, finish);
