@@ -4,7 +4,7 @@
 // writes buffered, 'connect'/'ready', errors, as on Linux (lib/socket.ts).
 import type * as net from 'node:net';
 import { binding } from '../binding';
-import { systemError } from '../errors';
+import { HvsockError, systemError } from '../errors';
 import { followHandle, newTcpHandle, type ConnectRequest, type StreamHandle } from '../handles';
 import { abortError, checkNetConnectOptions, destroyOnAbort, failedSocket, startNetConnect, type ConnectOptions } from '../socket';
 import { encodeHvEndpoint, formatHvEndpoint, hvErrorAddress, resolveHyperVAddress, type HvEndpoint } from './address';
@@ -17,6 +17,14 @@ import { openSocket } from './transport';
 export function winError(status: number, syscall: string, endpoint?: HvEndpoint, systemCode?: number): Error {
   const code = systemCode ?? winBinding().lastSystemError();
   return systemError(status, syscall, endpoint ? hvErrorAddress(endpoint) : undefined, code || undefined);
+}
+
+/** Node's TCP handle class could not be reached (neither publicly nor via process.binding). */
+export function noAdoption(): HvsockError {
+  return new HvsockError(
+    'ERR_HVSOCK_NO_ADOPTION',
+    "cannot make Node's TCP handle in this runtime, which Windows hvsock sockets live in",
+  );
 }
 
 // Replaces the handle's connect/close/ref/unref. The connect thread owns the
@@ -82,7 +90,7 @@ export function connectHyperV(options: ConnectOptions, connectListener?: () => v
   const handle = newTcpHandle('socket');
   if (typeof handle === 'number') {
     binding().close(fd);
-    return failed(winError(handle, 'open', endpoint, 0));
+    return failed(noAdoption());
   }
   let socket: HyperVSocket | undefined;
   installThreadConnect(handle, fd, endpoint, () => socket as HyperVSocket);

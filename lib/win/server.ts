@@ -20,7 +20,7 @@ import {
   type HyperVAddressInfo,
 } from './address';
 import { winBinding, type NativeSocketThread } from './binding';
-import { winError } from './connect';
+import { noAdoption, winError } from './connect';
 import { applyHyperVSettings, pickHyperVSettings, type HyperVSettings } from './options';
 import { adoptAcceptedHyperV } from './socket';
 import { openSocket, usingStandIn } from './transport';
@@ -129,7 +129,10 @@ export function listenHyperV(
   const named = binding().getsockname(fd, out);
   if (named < 0) return failWith(named, 'getsockname');
   const handle = acceptingHandle(fd);
-  if (typeof handle === 'number') return failWith(handle, 'open');
+  if (typeof handle === 'number') {
+    binding().close(fd);
+    return fail(noAdoption());
+  }
   // A wildcard bind reports the zero GUID; keep what was asked for otherwise.
   (server as HvServer)[kLocal] = usingStandIn() ? decodeHvEndpoint(out, true) : endpoint;
   listenHandle(handle, backlog);
