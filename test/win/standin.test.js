@@ -101,6 +101,19 @@ test('64 MiB checksummed echo: nothing lost, nothing reordered', { timeout: 120_
   await closeServer(server);
 });
 
+test('100 connections at once: one connect thread each, one accept thread, all echo', async () => {
+  const server = await listen((socket) => socket.pipe(socket));
+  const replies = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => {
+      const socket = connectTo(server);
+      socket.end(`message ${i}`);
+      return readAll(socket).then((reply) => reply.toString());
+    }),
+  );
+  assert.deepStrictEqual(replies, Array.from({ length: 100 }, (_, i) => `message ${i}`));
+  await closeServer(server);
+});
+
 test('half-close, client ends first: the server still writes after its end', async () => {
   const server = await listen(
     (socket) => {
