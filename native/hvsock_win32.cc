@@ -95,13 +95,32 @@ int new_socket(int family, int protocol, hvsock_fd* out) {
   return ok();
 }
 
-// Waits for `event` or `stop`; UV_ECANCELED when stopped.
-int wait_event(HANDLE event, HANDLE stop) {
+// Waits for `event` or `stop`: 0, UV_ECANCELED when stopped, UV_ETIMEDOUT
+// after `ms`. The waits below time out now and then and look at the socket
+// themselves, so a network event that goes missing (seen under Wine with
+// many sockets at once) costs a little latency, never a hang.
+constexpr DWORD kRecheckMs = 250;
+
+int wait_event(HANDLE event, HANDLE stop, DWORD ms) {
   HANDLE handles[2] = {stop, event};
-  DWORD which = WaitForMultipleObjects(2, handles, FALSE, INFINITE);
+  DWORD which = WaitForMultipleObjects(2, handles, FALSE, ms);
   if (which == WAIT_OBJECT_0) return UV_ECANCELED;
   if (which == WAIT_OBJECT_0 + 1) return 0;
+  if (which == WAIT_TIMEOUT) return UV_ETIMEDOUT;
   return hvsock_translate_error(GetLastError());
+}
+
+// A pending non-blocking connect's state: 0 connected, UV_EAGAIN still
+// pending, or its error.
+int connect_state(SOCKET s) {
+  int err = 0;
+  int len = sizeof err;
+  if (getsockopt(s, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&err), &len) != 0) return fail();
+  if (err != 0) return hvsock_translate_error(static_cast<uint32_t>(err));
+  sockaddr_storage ss;
+  int ss_len = sizeof ss;
+  if (getpeername(s, reinterpret_cast<sockaddr*>(&ss), &ss_len) == 0) return ok();
+  return UV_EAGAIN;
 }
 
 }  // namespace
@@ -141,11 +160,17 @@ int hvsock_connect_wait(hvsock_fd fd, const hvsock_addr* addr, void* stop) {
   if (event == WSA_INVALID_EVENT) return fail();
   int rc = WSAEventSelect(sock(fd), event, FD_CONNECT) == 0 ? 0 : fail();
   if (rc == 0) rc = hvsock_connect(fd, addr);
-  if (rc == UV_EAGAIN) {
-    rc = wait_event(event, static_cast<HANDLE>(stop));
+  while (rc == UV_EAGAIN) {
+    rc = wait_event(event, static_cast<HANDLE>(stop), kRecheckMs);
     WSANETWORKEVENTS events;
     if (rc == 0 && WSAEnumNetworkEvents(sock(fd), event, &events) != 0) rc = fail();
-    if (rc == 0) rc = hvsock_translate_error(static_cast<uint32_t>(events.iErrorCode[FD_CONNECT_BIT]));
+    if (rc == 0) {
+      rc = (events.lNetworkEvents & FD_CONNECT)
+               ? hvsock_translate_error(static_cast<uint32_t>(events.iErrorCode[FD_CONNECT_BIT]))
+               : UV_EAGAIN;
+    } else if (rc == UV_ETIMEDOUT) {
+      rc = connect_state(sock(fd));
+    }
   }
   // Drop the event selection (the socket stays non-blocking, as libuv wants).
   DWORD saved = hvsock_last_system_error();
@@ -155,9 +180,13 @@ int hvsock_connect_wait(hvsock_fd fd, const hvsock_addr* addr, void* stop) {
   return rc;
 }
 
+int hvsock_accept_select(hvsock_fd fd, void* event) {
+  return WSAEventSelect(sock(fd), static_cast<HANDLE>(event), FD_ACCEPT) == 0 ? ok() : fail();
+}
+
 int hvsock_accept_wait(hvsock_fd fd, void* event, void* stop) {
-  if (WSAEventSelect(sock(fd), static_cast<HANDLE>(event), FD_ACCEPT) != 0) return fail();
-  int rc = wait_event(static_cast<HANDLE>(event), static_cast<HANDLE>(stop));
+  int rc = wait_event(static_cast<HANDLE>(event), static_cast<HANDLE>(stop), kRecheckMs);
+  if (rc == UV_ETIMEDOUT) return ok();  // let the caller try accept() anyway
   if (rc != 0) return rc;
   WSANETWORKEVENTS events;
   if (WSAEnumNetworkEvents(sock(fd), static_cast<HANDLE>(event), &events) != 0) return fail();

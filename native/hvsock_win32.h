@@ -32,9 +32,11 @@ int hvsock_standin_inet(hvsock_fd* out);
 // non-blocking with no event selection, ready for uv_tcp_open.
 int hvsock_connect_wait(hvsock_fd fd, const hvsock_addr* addr, void* stop);
 
-// Accept loop step: blocks until a connection can be accepted on listening
-// `fd` or `stop` is signalled (UV_ECANCELED). `event` is a WSA event the
-// caller owns, selected for FD_ACCEPT on the first call.
+// Accept loop: hvsock_accept_select once (makes listening `fd` signal the
+// caller's WSA `event` on FD_ACCEPT, and non-blocking), then per round
+// hvsock_accept_wait: returns 0 when accept() may succeed (it may still say
+// UV_EAGAIN), UV_ECANCELED once `stop` is signalled.
+int hvsock_accept_select(hvsock_fd fd, void* event);
 int hvsock_accept_wait(hvsock_fd fd, void* event, void* stop);
 
 // Hyper-V service registration: key <GUID> under HKLM (path in

@@ -32,6 +32,8 @@ export interface WinBinding {
   readonly SocketThread: NativeSocketThreadConstructor;
   /** The raw Windows error (WSA* / ERROR_*) behind the last failure of this thread. */
   lastSystemError(): number;
+  /** The process's open kernel handle count, or a negative status (leak checks). */
+  handleCount(): number;
   /** TEST-ONLY: an overlapped AF_INET socket (see lib/win/standin.ts), or a negative status. */
   standInInet(): number;
   registerService(serviceId: string, name: string): number;
