@@ -149,6 +149,24 @@ test('no leaks: 300 connect/echo/close cycles and 20 listen/close cycles', async
   assert.ok(after - before < 20, `open handles grew from ${before} to ${after} over 620 sockets`);
 });
 
+test("net's own server policy runs on the accept thread's handles: maxConnections, pauseOnConnect", async () => {
+  const accepted = [];
+  const server = await listen((socket) => accepted.push(socket), { pauseOnConnect: true });
+  server.maxConnections = 1;
+  const first = connectTo(server);
+  await once(first, 'connect');
+  while (accepted.length < 1) await new Promise((resolve) => setImmediate(resolve));
+  assert.strictEqual(accepted[0].isPaused(), true);
+  const second = connectTo(server);
+  second.on('error', () => {});
+  second.resume();
+  await once(second, 'close'); // net closed the over-limit connection itself
+  assert.strictEqual(accepted.length, 1);
+  first.destroy();
+  accepted[0].destroy();
+  await closeServer(server);
+});
+
 test('half-close, client ends first: the server still writes after its end', async () => {
   const server = await listen(
     (socket) => {
