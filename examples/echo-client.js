@@ -15,7 +15,8 @@ function main() {
   }
   const started = process.hrtime.bigint();
   const socket = hvsock.connect(address, () => {
-    console.log(`echo-client: connected to vsock://${socket.remoteCid}:${socket.remotePort}`);
+    const peer = { cid: socket.remoteCid, port: socket.remotePort, vmId: socket.remoteVmId, serviceId: socket.remoteServiceId };
+    console.log(`echo-client: connected to ${hvsock.formatAddress(peer)}`);
     socket.end(message);
   });
   const chunks = [];

@@ -44,6 +44,7 @@ export interface NativeBinding {
     readonly SOCK_STREAM?: number;
     readonly SOCK_SEQPACKET?: number;
   };
+  /** Linux only: Windows waits on socket threads instead (binding.win). */
   readonly Poller: NativePollerConstructor;
   /** type: 1 stream, 2 seqpacket. Returns fd or a negative status. */
   socket(type: number): number;
@@ -78,6 +79,8 @@ export interface NativeBinding {
   isListening?(fd: number): number;
   /** Linux: sets FD_CLOEXEC on an adopted descriptor; a status. */
   setCloexec?(fd: number): number;
+  /** Windows only (native/addon_win32.cc): typed in lib/win/binding.ts. */
+  win?: unknown;
 }
 
 let cached: NativeBinding | undefined;

@@ -1,6 +1,7 @@
 // Error construction in Node's own shapes, so callers can branch on `code`
 // exactly as they do for node:net.
 import { getSystemErrorName } from 'node:util';
+import { windowsHint } from './win/hints';
 
 /** A system error as Node raises it, with the vsock/hvsock address attached. */
 export interface HvsockSystemError extends Error {
@@ -15,6 +16,8 @@ export interface HvsockSystemError extends Error {
   serviceId?: string;
   /** What to do next, where there is a known answer. */
   hint?: string;
+  /** Windows: the raw WSA* / ERROR_* code (libuv maps many to UNKNOWN). */
+  systemCode?: number;
 }
 
 /** Address fields copied onto errors. */
@@ -51,6 +54,7 @@ export class HvsockError extends Error {
 
 // Where users get stuck, by (syscall, code): the next step to take.
 function hintFor(syscall: string, code: string, address?: ErrorAddress): string | undefined {
+  if (process.platform === 'win32') return windowsHint(syscall, code); // AF_HYPERV: lib/win/hints.ts
   if (code === 'EAFNOSUPPORT') {
     return 'this kernel has no vsock support (AF_VSOCK): load the vsock module, or run inside a VM with a vsock device';
   }
@@ -73,7 +77,12 @@ function hintFor(syscall: string, code: string, address?: ErrorAddress): string 
  * Builds an error from a negative status returned by the native layer.
  * Message: `${syscall} ${code} ${address}` like Node's ExceptionWithHostPort.
  */
-export function systemError(status: number, syscall: string, address?: ErrorAddress): HvsockSystemError {
+export function systemError(
+  status: number,
+  syscall: string,
+  address?: ErrorAddress,
+  systemCode?: number,
+): HvsockSystemError {
   let code: string;
   try {
     code = getSystemErrorName(status);
@@ -96,6 +105,7 @@ export function systemError(status: number, syscall: string, address?: ErrorAddr
     if (address.serviceId !== undefined) error.serviceId = address.serviceId;
   }
   if (hint) error.hint = hint;
+  if (systemCode !== undefined) error.systemCode = systemCode;
   return error;
 }
 

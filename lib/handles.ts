@@ -23,8 +23,9 @@ export interface ConnectRequest {
 
 type HandleConstructor = new (type: number) => StreamHandle;
 
-// PipeConstants.SOCKET and TCPConstants.SERVER (stable since Node 0.x).
+// PipeConstants.SOCKET, TCPConstants.SOCKET / SERVER (stable since Node 0.x).
 const PIPE_SOCKET = 0;
+const TCP_SOCKET = 0;
 const TCP_SERVER = 1;
 
 /** Node's handle of a net.Socket / net.Server (an internal field). */
@@ -73,11 +74,32 @@ function pipeHandleConstructor(): HandleConstructor | null {
   return pipeConstructor;
 }
 
+// Windows has no fd to wrap (net.Socket({ fd }) takes CRT descriptors, not
+// SOCKETs): net.Socket.connect() to an IP literal makes its TCP handle at
+// once but starts connecting only on the next tick, so destroying it first
+// yields the constructor with no traffic at all.
+function constructorFromUnstartedConnect(): HandleConstructor | undefined {
+  const socket = new net.Socket();
+  socket.on('error', () => {});
+  try {
+    socket.connect({ port: 9, host: '127.0.0.1' });
+    return (handleOf(socket) as { constructor?: HandleConstructor } | null)?.constructor;
+  } catch {
+    return undefined;
+  } finally {
+    socket.destroy();
+  }
+}
+
 function tcpHandleConstructor(): HandleConstructor | null {
   if (tcpConstructor === undefined) {
     const fd = binding().standInInet?.() ?? -1;
     const found = fd >= 0 ? constructorFromDescriptor(fd) : undefined;
-    tcpConstructor = found ?? constructorFromProcessBinding('tcp_wrap', 'TCP') ?? null;
+    tcpConstructor =
+      found ??
+      (process.platform === 'win32' ? constructorFromUnstartedConnect() : undefined) ??
+      constructorFromProcessBinding('tcp_wrap', 'TCP') ??
+      null;
   }
   return tcpConstructor;
 }
@@ -123,4 +145,47 @@ export function adoptStream(fd: number): StreamHandle | number {
  */
 export function adoptListener(fd: number): StreamHandle | number {
   return adopt(tcpHandleConstructor(), TCP_SERVER, fd);
+}
+
+/**
+ * Windows: an empty TCP handle. Connected AF_HYPERV sockets are opened into
+ * TCP(SOCKET) handles (uv_tcp_open, libuv's IOCP path; Pipe handles take no
+ * sockets on Windows); a TCP(SERVER) handle, never opened, lets net.Server
+ * run a native accept thread (lib/win/server.ts). Negative status when
+ * handles cannot be made here.
+ */
+export function newTcpHandle(type: 'socket' | 'server'): StreamHandle | number {
+  return create(tcpHandleConstructor(), type === 'socket' ? TCP_SOCKET : TCP_SERVER);
+}
+
+/** What follows a handle's lifecycle: a native watcher of the same socket. */
+export interface HandleCompanion {
+  /** Runs before the handle closes (e.g. stop a thread, close the fd it owns). */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+/**
+ * Makes `handle`'s close/ref/unref also act on `companion`, and remembers the
+ * ref state for a companion created later (`isRefed()`).
+ */
+export function followHandle(handle: StreamHandle, companion: HandleCompanion): { isRefed(): boolean } {
+  const { close, ref, unref } = handle;
+  let refed = true;
+  handle.close = function closeCompanionFirst(callback?: () => void): void {
+    companion.close();
+    close.call(this, callback);
+  };
+  handle.ref = function refBoth(): void {
+    refed = true;
+    companion.ref();
+    ref.call(this);
+  };
+  handle.unref = function unrefBoth(): void {
+    refed = false;
+    companion.unref();
+    unref.call(this);
+  };
+  return { isRefed: () => refed };
 }

@@ -24,6 +24,10 @@ export {
 export { type SocketSettings, type ConnectSettings } from './settings';
 export { getLocalCid } from './local';
 export { vsockAddressOf, type VsockConnectionAddresses } from './address-of';
+// Windows hosts: Hyper-V service registration (lib/win/registry.ts).
+export { registerService, unregisterService, listServices, type ServiceRegistration } from './win/registry';
+export { type HyperVSettings } from './win/options';
+export { type HyperVAddressInfo } from './win/address';
 export { parseAddress, formatAddress, type ParsedAddress } from './uri';
 export {
   createHttpAgent,

@@ -17,6 +17,9 @@ import { isFdListenOptions, listenFd, type FdListenOptions } from './fd';
 import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
 import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type VsockSocket } from './socket';
 import { parseAddress } from './uri';
+import { adoptAcceptedConnection, hyperVServerAddress, listenHyperV } from './win/server';
+
+const isWindows = process.platform === 'win32'; // AF_HYPERV: lib/win/server.ts
 
 /** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
 export const DEFAULT_BACKLOG = 4096;
@@ -137,6 +140,10 @@ export class VsockServer extends net.Server {
   override listen(...args: unknown[]): this;
   override listen(...args: unknown[]): this {
     const [options = {}, listeningListener] = args as [ListenOptions | number | string | undefined, unknown];
+    if (isWindows) {
+      listenHyperV(this, options, listeningListener, this.settings, (handle, backlog) => super.listen(handle, backlog));
+      return this;
+    }
     const listenHandle = (handle: StreamHandle, backlog: number, local: Endpoint): void => {
       this[kLocal] = local;
       super.listen(handle, backlog);
@@ -149,13 +156,19 @@ export class VsockServer extends net.Server {
 
   /** `{ address, family: 'vsock', port, cid, vmId, serviceId }` while listening, else null. */
   override address(): VsockAddressInfo | null {
+    // Windows returns a HyperVAddressInfo ({ address: vmId, family: 'hyperv', vmId, serviceId,
+    // port? }); the declared type stays the Linux one so existing callers need no narrowing.
+    if (isWindows) return hyperVServerAddress(this) as unknown as VsockAddressInfo | null;
     const local = this[kLocal];
     if (!this.listening || local === undefined) return null;
     return describeEndpoint(local);
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'connection' && args[0] instanceof net.Socket) adoptAcceptedSocket(args[0]);
+    if (event === 'connection' && args[0] instanceof net.Socket) {
+      if (isWindows) adoptAcceptedConnection(args[0]);
+      else adoptAcceptedSocket(args[0]);
+    }
     return super.emit(event, ...args);
   }
 }

@@ -2,9 +2,13 @@
 // applied to a descriptor before it connects or binds.
 import { binding, VsockOption } from './binding';
 import { invalidArgType, outOfRange } from './errors';
+import { pickHyperVSettings, rejectWindowsOnly, type HyperVSettings } from './win/options';
 
-/** Per-socket tuning, for connect() and listen()/createServer(). */
-export interface SocketSettings {
+/**
+ * Per-socket tuning, for connect() and listen()/createServer(). The buffer
+ * options are Linux-only; the HyperVSettings ones Windows-only (lib/win/options.ts).
+ */
+export interface SocketSettings extends HyperVSettings {
   /**
    * Receive buffer of a vsock connection in bytes (SO_VM_SOCKETS_BUFFER_SIZE;
    * kernel default 256 KiB). Larger buffers move more per round trip. The
@@ -23,7 +27,8 @@ export interface ConnectSettings extends SocketSettings {
   /**
    * Connect timeout in milliseconds (SO_VM_SOCKETS_CONNECT_TIMEOUT; kernel
    * default 2000). Ends the attempt with ETIMEDOUT. Not to be confused with
-   * `timeout`, which is net's idle timeout.
+   * `timeout`, which is net's idle timeout. Windows: HVSOCKET_CONNECT_TIMEOUT,
+   * at most 300000.
    */
   connectTimeout?: number;
 }
@@ -42,6 +47,8 @@ function positiveInteger(value: unknown, name: string, max: number): number | un
 
 /** Validates the buffer settings in `options` (throws typed errors). */
 export function pickSocketSettings(options: SocketSettings, name = 'options'): SocketSettings {
+  if (process.platform === 'win32') return pickHyperVSettings(options, false, name); // AF_HYPERV options
+  rejectWindowsOnly(options, name);
   return {
     bufferSize: positiveInteger(options.bufferSize, `${name}.bufferSize`, MAX_BUFFER),
     bufferMinSize: positiveInteger(options.bufferMinSize, `${name}.bufferMinSize`, MAX_BUFFER),

@@ -172,7 +172,7 @@ export function abortError(signal: AbortSignal): Error {
 // The signal is handled here rather than by net.Socket's `signal` option: in
 // Node 20 that option destroys the stream through the Duplex base on a later
 // tick, outside net's connect path, and can leave the peer's accepted end open.
-function destroyOnAbort(socket: VsockSocket, signal: AbortSignal): void {
+export function destroyOnAbort(socket: VsockSocket, signal: AbortSignal): void {
   const onAbort = (): void => {
     socket.destroy(abortError(signal));
   };
@@ -182,7 +182,7 @@ function destroyOnAbort(socket: VsockSocket, signal: AbortSignal): void {
 
 // A socket that never connected: it reports `error` asynchronously, as net
 // does for failures it finds before the connect starts.
-function failedSocket(options: ConnectOptions, error: Error): VsockSocket {
+export function failedSocket(options: ConnectOptions, error: Error): VsockSocket {
   const socket = new VsockSocket({ allowHalfOpen: options.allowHalfOpen });
   (socket as { connecting: boolean }).connecting = true; // buffer early writes so the real error wins
   process.nextTick(() => socket.destroy(error));
@@ -284,15 +284,8 @@ function installConnect(
   };
 }
 
-/**
- * Connects to a vsock / Hyper-V socket service and returns a net.Socket.
- * Address by `{ vmId, serviceId }` or, on Linux, `{ cid, port }`, or by a
- * URI string (`vsock://1:5000`, `hvsock://parent/5000`; see parseAddress).
- */
-export function connect(target: ConnectOptions | string, connectListener?: () => void): VsockSocket {
-  const options: ConnectOptions = typeof target === 'string' ? parseAddress(target, 'options') : target;
-  const endpoint = resolveVsockAddress(options, 'connect');
-  const settings = pickConnectSettings(options);
+/** Validates connect()'s net-style options (shared with lib/win/connect.ts). */
+export function checkNetConnectOptions(options: ConnectOptions, connectListener: unknown): void {
   if (connectListener !== undefined && typeof connectListener !== 'function') {
     throw invalidArgType('connectListener', 'of type function', connectListener);
   }
@@ -308,6 +301,21 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', options.signal);
   }
+}
+
+/**
+ * Connects to a vsock / Hyper-V socket service and returns a net.Socket.
+ * Address by `{ vmId, serviceId }` or, on Linux, `{ cid, port }`, or by a
+ * URI string (`vsock://1:5000`, `hvsock://parent/5000`; see parseAddress).
+ */
+export function connect(target: ConnectOptions | string, connectListener?: () => void): VsockSocket {
+  const options: ConnectOptions = typeof target === 'string' ? parseAddress(target, 'options') : target;
+  // Windows: AF_HYPERV through a native connect thread. Loaded lazily:
+  // lib/win/connect.ts builds on this module.
+  if (process.platform === 'win32') return (require('./win/connect') as typeof import('./win/connect')).connectHyperV(options, connectListener);
+  const endpoint = resolveVsockAddress(options, 'connect');
+  const settings = pickConnectSettings(options);
+  checkNetConnectOptions(options, connectListener);
   const retryPolicy = pickRetryOptions(options.retry);
   const where = errorAddress(endpoint);
   // Aborted already: no descriptor is ever made, so nothing reaches the peer.

@@ -5,13 +5,16 @@
 #include <string.h>
 
 #include "hvsock.h"
-#include "poller.h"
 
-#ifndef _WIN32
+#ifdef _WIN32
+#include "addon_win32.h"  // Windows: socket threads, registry, stand-in (binding.win)
+#else
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "poller.h"
 #endif
 
 namespace hvsock {
@@ -210,6 +213,8 @@ class Addon : public Napi::Addon<Addon> {
     Napi::Object constants = Napi::Object::New(env);
 #ifdef _WIN32
     constants.Set("platform", "win32");
+    // Windows I/O runs on socket threads, not uv_poll (see addon_win32.cc).
+    exports.Set("win", DefineWin32(env));
 #else
     constants.Set("platform", "linux");
     constants.Set("AF_VSOCK", Napi::Number::New(env, AF_VSOCK));
@@ -220,7 +225,9 @@ class Addon : public Napi::Addon<Addon> {
     DefineAddon(exports,
                 {
                     InstanceValue("constants", constants, napi_enumerable),
+#ifndef _WIN32
                     InstanceValue("Poller", Poller::Define(env), napi_enumerable),
+#endif
                     StaticFn(env, "socket", Socket),
                     StaticFn(env, "bind", Bind),
                     StaticFn(env, "listen", Listen),

@@ -30,7 +30,8 @@ int hvsock_socket(int type, hvsock_fd* out);
 int hvsock_bind(hvsock_fd fd, const hvsock_addr* addr);
 int hvsock_listen(hvsock_fd fd, int backlog);
 // Starts a non-blocking connect: 0 when already connected, -EINPROGRESS
-// (UV_EINPROGRESS) while pending, another negative code on failure.
+// while pending (Windows: UV_EAGAIN, from WSAEWOULDBLOCK), another negative
+// code on failure.
 int hvsock_connect(hvsock_fd fd, const hvsock_addr* addr);
 // The pending error of a socket (SO_ERROR) as a negative code, or 0.
 int hvsock_take_error(hvsock_fd fd);

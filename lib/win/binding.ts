@@ -1,0 +1,52 @@
+// The Windows part of the native addon (`binding().win`, native/addon_win32.cc):
+// typed here, apart from the shared interface in ../binding.ts.
+import { binding } from '../binding';
+import { HvsockError } from '../errors';
+
+/**
+ * A connect, or a listener's accept loop, running on a native thread that
+ * posts each result to this environment's JS thread. Owns `fd` until
+ * release(): close() and environment teardown close it.
+ */
+export interface NativeSocketThread {
+  /** Stops (joins) the thread and closes the fd if still owned. Idempotent. */
+  close(): void;
+  /** Stops the thread and gives the fd back (it stays open). */
+  release(): void;
+  ref(): void;
+  unref(): void;
+}
+
+/**
+ * callback(status, systemCode, clientFd, peer): connect gets one call
+ * (clientFd -1); accept one per connection or accept error.
+ */
+export type SocketThreadCallback = (status: number, systemCode: number, clientFd: number, peer: Uint8Array) => void;
+
+export interface NativeSocketThreadConstructor {
+  /** `address` (40 bytes) is the connect target; null when `accept`. */
+  new (fd: number, address: Uint8Array | null, accept: boolean, callback: SocketThreadCallback): NativeSocketThread;
+}
+
+export interface WinBinding {
+  readonly SocketThread: NativeSocketThreadConstructor;
+  /** The raw Windows error (WSA* / ERROR_*) behind the last failure of this thread. */
+  lastSystemError(): number;
+  /** The process's open kernel handle count, or a negative status (leak checks). */
+  handleCount(): number;
+  /** TEST-ONLY: an overlapped AF_INET socket (see lib/win/standin.ts), or a negative status. */
+  standInInet(): number;
+  registerService(serviceId: string, name: string): number;
+  unregisterService(serviceId: string): number;
+  /** [[serviceId, name], ...] or a negative status. */
+  listServices(): Array<[string, string]> | number;
+}
+
+/** The Windows binding; throws ERR_HVSOCK_UNSUPPORTED_PLATFORM elsewhere. */
+export function winBinding(what = 'this'): WinBinding {
+  const win = (binding() as { win?: WinBinding }).win;
+  if (win === undefined) {
+    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', `${what} is available only on Windows (AF_HYPERV)`);
+  }
+  return win;
+}

@@ -1,0 +1,155 @@
+// Servers on Windows. libuv cannot accept AF_HYPERV connections (its
+// AcceptEx makes AF_INET accept sockets), so a native thread accepts
+// (native/addon_win32.cc) and this file hands each connected SOCKET, opened
+// into Node's TCP handle, to net.Server's own onconnection. net itself then
+// runs 'connection', maxConnections, getConnections(), close() draining,
+// ref()/unref(): the server handle is a real, never-opened TCP(SERVER)
+// handle whose listen/close/ref/unref start and stop the accept thread.
+import type * as net from 'node:net';
+import { addressBuffer } from '../address';
+import { binding } from '../binding';
+import { HvsockError, invalidArgType, outOfRange } from '../errors';
+import { followHandle, handleOf, newTcpHandle, type StreamHandle } from '../handles';
+import { warnIfWslMissesWildcard } from '../hyperv-host';
+import { parseAddress } from '../uri';
+import {
+  decodeHvEndpoint,
+  describeHvEndpoint,
+  encodeHvEndpoint,
+  resolveHyperVAddress,
+  type HvEndpoint,
+  type HyperVAddressInfo,
+} from './address';
+import { winBinding, type NativeSocketThread } from './binding';
+import { noAdoption, winError } from './connect';
+import { applyHyperVSettings, pickHyperVSettings, type HyperVSettings } from './options';
+import { adoptAcceptedHyperV } from './socket';
+import { openSocket, usingStandIn } from './transport';
+
+const DEFAULT_BACKLOG = 4096;
+const kLocal = Symbol('hvsock.hvServerLocal');
+const kPeer = Symbol('hvsock.acceptedPeer');
+
+type ServerHandle = StreamHandle & {
+  onconnection?: (status: number, client?: StreamHandle) => void;
+  [kPeer]?: HvEndpoint;
+};
+type HvServer = net.Server & { [kLocal]?: HvEndpoint };
+
+// The TCP(SERVER) handle whose listen(backlog) starts accepting on `fd`.
+function acceptingHandle(fd: number): ServerHandle | number {
+  const handle = newTcpHandle('server');
+  if (typeof handle === 'number') return handle;
+  const server = handle as ServerHandle;
+  const native = binding();
+  let thread: NativeSocketThread | null = null;
+  let ownFd = true;
+  // Accept errors go to net as they are ('error' with syscall 'accept').
+  const onAccept = (status: number, _systemCode: number, client: number, peer: Uint8Array): void => {
+    if (status < 0) return server.onconnection?.(status);
+    const accepted = newTcpHandle('socket');
+    const opened = typeof accepted === 'number' ? accepted : accepted.open(client);
+    if (typeof accepted === 'number' || opened < 0) {
+      native.close(client);
+      if (typeof accepted === 'object') accepted.close();
+      return server.onconnection?.(opened);
+    }
+    (accepted as ServerHandle)[kPeer] = decodeHvEndpoint(peer, usingStandIn());
+    server.onconnection?.(0, accepted);
+  };
+  const lifecycle = followHandle(server, {
+    close: () => {
+      if (thread) thread.close(); // joins the accept thread, closes the listener
+      else if (ownFd) native.close(fd);
+      thread = null;
+      ownFd = false;
+    },
+    ref: () => thread?.ref(),
+    unref: () => thread?.unref(),
+  });
+  server.listen = (backlog: number): number => {
+    const status = native.listen(fd, backlog);
+    if (status < 0) return status;
+    thread = new (winBinding().SocketThread)(fd, null, true, onAccept);
+    if (!lifecycle.isRefed()) thread.unref();
+    return 0;
+  };
+  return server;
+}
+
+/** The peer a connection was accepted from (set on its handle above). */
+export function adoptAcceptedConnection(socket: net.Socket): void {
+  const handle = handleOf(socket) as ServerHandle | null;
+  adoptAcceptedHyperV(socket, handle?.[kPeer]);
+}
+
+/**
+ * listen() for Windows; see listenVsock() in lib/server.ts. `listenHandle`
+ * is net.Server's own listen(handle, backlog).
+ */
+export function listenHyperV(
+  server: net.Server,
+  options: object | number | string,
+  listeningListener: unknown,
+  defaults: HyperVSettings,
+  listenHandle: (handle: StreamHandle, backlog: number) => void,
+): void {
+  let given: object;
+  if (typeof options === 'number') given = { port: options }; // rejected with a clear error just below
+  else if (typeof options === 'string') given = parseAddress(options, 'options');
+  else given = options;
+  if ((given as { fd?: unknown }).fd !== undefined) {
+    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'listen({ fd }) adopts Linux AF_VSOCK descriptors; it is not available on Windows');
+  }
+  const endpoint = resolveHyperVAddress(given, 'listen');
+  const settings = { ...defaults, ...definedOnly(pickHyperVSettings(given, false)) };
+  const { backlog = DEFAULT_BACKLOG } = given as { backlog?: unknown };
+  if (typeof backlog !== 'number') throw invalidArgType('options.backlog', 'of type number', backlog);
+  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
+    throw outOfRange('options.backlog', 'an integer >= 0 and <= 2147483647', backlog);
+  }
+  if (listeningListener !== undefined && typeof listeningListener !== 'function') {
+    throw invalidArgType('listeningListener', 'of type function', listeningListener);
+  }
+  if (server.listening || handleOf(server)) {
+    throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+  }
+  if (listeningListener) server.once('listening', listeningListener as () => void);
+  const fail = (error: Error): void => {
+    process.nextTick(() => server.emit('error', error));
+  };
+  const fd = openSocket();
+  if (fd < 0) return fail(winError(fd, 'socket', endpoint));
+  const failWith = (status: number, syscall: string): void => {
+    const error = winError(status, syscall, endpoint);
+    binding().close(fd);
+    fail(error);
+  };
+  const failure = applyHyperVSettings(fd, settings);
+  if (failure) return failWith(failure.status, failure.syscall);
+  const bound = binding().bind(fd, encodeHvEndpoint(endpoint));
+  if (bound < 0) return failWith(bound, 'listen'); // as net reports its own bind step
+  const out = addressBuffer();
+  const named = binding().getsockname(fd, out);
+  if (named < 0) return failWith(named, 'getsockname');
+  const handle = acceptingHandle(fd);
+  if (typeof handle === 'number') {
+    binding().close(fd);
+    return fail(noAdoption());
+  }
+  // A wildcard bind reports the zero GUID; keep what was asked for otherwise.
+  (server as HvServer)[kLocal] = usingStandIn() ? decodeHvEndpoint(out, true) : endpoint;
+  listenHandle(handle, backlog);
+  // WSL2 never connects to WILDCARD/CHILDREN listeners: say so once (lib/hyperv-host.ts).
+  if (!usingStandIn()) void warnIfWslMissesWildcard(endpoint.vmId);
+}
+
+/** server.address() on Windows. */
+export function hyperVServerAddress(server: net.Server): HyperVAddressInfo | null {
+  const local = (server as HvServer)[kLocal];
+  return server.listening && local ? describeHvEndpoint(local) : null;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

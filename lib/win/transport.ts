@@ -1,0 +1,22 @@
+// Which socket Windows code makes: AF_HYPERV, or (TEST-ONLY, switched by
+// lib/win/standin.ts) an AF_INET loopback stand-in that runs the very same
+// socket threads, handle adoption and net machinery where there is no
+// Hyper-V (Wine in CI).
+import { binding, SOCKET_STREAM } from '../binding';
+import { winBinding } from './binding';
+
+let standIn = false;
+
+/** TEST-ONLY: route new Windows sockets through the AF_INET stand-in. */
+export function setInetStandInForTesting(on: boolean): void {
+  standIn = on;
+}
+
+export function usingStandIn(): boolean {
+  return standIn;
+}
+
+/** A new stream socket (fd or negative status). */
+export function openSocket(): number {
+  return standIn ? winBinding().standInInet() : binding().socket(SOCKET_STREAM);
+}
