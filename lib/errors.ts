@@ -35,7 +35,6 @@ export type HvsockErrorCode =
   | 'ERR_HVSOCK_UNSUPPORTED_PLATFORM'
   | 'ERR_HVSOCK_NO_ADOPTION'
   | 'ERR_HVSOCK_SOCKET_NOT_REUSABLE'
-  // p8: adopted descriptors, systemd activation, WSL/Hyper-V discovery
   | 'ERR_HVSOCK_BAD_FD'
   | 'ERR_HVSOCK_SYSTEMD_ENV'
   | 'ERR_HVSOCK_DISCOVERY'
