@@ -32,7 +32,9 @@ export type HvsockErrorCode =
   | 'ERR_HVSOCK_UNSUPPORTED_PLATFORM'
   | 'ERR_HVSOCK_NO_ADOPTION'
   | 'ERR_HVSOCK_SOCKET_NOT_REUSABLE'
+  | 'ERR_HVSOCK_MESSAGE_TRUNCATED'
   | 'ERR_SERVER_ALREADY_LISTEN'
+  | 'ERR_SERVER_NOT_RUNNING'
   | 'ERR_SOCKET_CLOSED';
 
 /** Library errors: misuse or unsupported requests, with a stable `code`. */

@@ -17,6 +17,9 @@ import { HvsockError, invalidArgType, outOfRange, systemError } from './errors';
 import { handleOf, newStreamHandle, type ConnectRequest, type StreamHandle } from './handles';
 import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
 import { parseAddress } from './uri';
+import { pickIoPath, type IoPath } from './io-path';
+import { connectPollSocket, type PollSocket } from './poll-socket';
+import { connectSeqpacket, pickSocketType, type SeqpacketConnectOptions, type SeqpacketSocket } from './seqpacket';
 
 const UV_EINPROGRESS = -115;
 
@@ -31,7 +34,18 @@ export interface ConnectOptions extends AddressOptions, ConnectSettings {
   timeout?: number;
   /** Destroys the socket (AbortError) when aborted, also while connecting. */
   signal?: AbortSignal;
+  /**
+   * I/O path: 'handle' (Node's own handles, a net.Socket) or 'poll' (a
+   * uv_poll-driven stream.Duplex). Default: HVSOCK_IO, else 'handle' where
+   * it works. See lib/io-path.ts.
+   */
+  io?: IoPath;
+  /** 'stream' (default) or 'seqpacket' (message socket, lib/seqpacket.ts). */
+  type?: 'stream' | 'seqpacket';
 }
+
+/** What connect() returns for a stream: a net.Socket, or a Duplex on the poll path. */
+export type HvsockSocket = VsockSocket | PollSocket;
 
 /** The address of one end of a vsock connection, as address() reports it. */
 export interface VsockAddressInfo extends net.AddressInfo {
@@ -145,7 +159,7 @@ export function adoptAcceptedSocket(socket: net.Socket): VsockSocket {
 }
 
 /** Node's AbortError shape (name 'AbortError', code 'ABORT_ERR', the reason as cause). */
-function abortError(signal: AbortSignal): Error {
+export function abortError(signal: AbortSignal): Error {
   const error = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
   error.name = 'AbortError';
   error.code = 'ABORT_ERR';
@@ -155,7 +169,11 @@ function abortError(signal: AbortSignal): Error {
 // The signal is handled here rather than by net.Socket's `signal` option: in
 // Node 20 that option destroys the stream through the Duplex base on a later
 // tick, outside net's connect path, and can leave the peer's accepted end open.
-function destroyOnAbort(socket: VsockSocket, signal: AbortSignal): void {
+// Shared with the poll path (lib/poll-socket.ts), hence the structural type.
+export function destroyOnAbort(
+  socket: { destroy(error: Error): unknown; once(event: 'close', listener: () => void): unknown },
+  signal: AbortSignal,
+): void {
   const onAbort = (): void => {
     socket.destroy(abortError(signal));
   };
@@ -244,7 +262,9 @@ function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, ow
  * Address by `{ vmId, serviceId }` or, on Linux, `{ cid, port }`, or by a
  * URI string (`vsock://1:5000`, `hvsock://parent/5000`; see parseAddress).
  */
-export function connect(target: ConnectOptions | string, connectListener?: () => void): VsockSocket {
+export function connect(target: SeqpacketConnectOptions, connectListener?: () => void): SeqpacketSocket;
+export function connect(target: ConnectOptions | string, connectListener?: () => void): HvsockSocket;
+export function connect(target: ConnectOptions | string, connectListener?: () => void): HvsockSocket | SeqpacketSocket {
   const options: ConnectOptions = typeof target === 'string' ? parseAddress(target, 'options') : target;
   const endpoint = resolveVsockAddress(options, 'connect');
   const settings = pickConnectSettings(options);
@@ -262,6 +282,13 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', options.signal);
+  }
+  // The poll path and message sockets (lib/poll-socket.ts, lib/seqpacket.ts).
+  const io = pickIoPath(options.io);
+  const type = pickSocketType(options.type);
+  if (type === 'seqpacket' || io === 'poll') {
+    const request = { endpoint, settings, allowHalfOpen: options.allowHalfOpen, timeout: options.timeout, signal: options.signal };
+    return type === 'seqpacket' ? connectSeqpacket(request, connectListener) : connectPollSocket(request, connectListener);
   }
   const where = errorAddress(endpoint);
   // Aborted already: no descriptor is ever made, so nothing reaches the peer.
