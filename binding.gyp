@@ -7,7 +7,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
       "conditions": [
-        ["OS=='linux'", {"sources": ["native/hvsock_linux.cc", "native/io.cc", "native/io_linux.cc"]}],
+        ["OS=='linux'", {"sources": ["native/hvsock_linux.cc", "native/io.cc", "native/io_linux.cc", "native/blocking_send.cc"]}],
         ["OS=='win'", {"sources": ["native/hvsock_win32.cc"], "libraries": ["-lws2_32"]}]
       ]
     }

@@ -79,6 +79,14 @@ export interface NativeBinding {
   writev?(fd: number, buffers: readonly Uint8Array[]): number;
   /** One recvmsg(): bytes stored or a negative status; flagsOut[0] = msg_flags. */
   recvmsg?(fd: number, buffer: Uint8Array, flagsOut: Int32Array): number;
+  /**
+   * One blocking send() of `buffer` on a threadpool thread (on a dup of the
+   * fd, which must be blocking: setBlocking). callback(bytes | -err) runs on
+   * this loop, never after environment teardown. Returns 0 or -err.
+   */
+  sendBlocking?(fd: number, buffer: Uint8Array, callback: (result: number) => void): number;
+  /** Clears (true) or sets (false) O_NONBLOCK on the fd's file description. */
+  setBlocking?(fd: number, blocking: boolean): number;
   /** The most buffers one writev() takes (IOV_MAX); more are a short write. */
   readonly maxWriteBuffers?: number;
   /** Linux: a connected AF_UNIX stream pair, or a negative status. */

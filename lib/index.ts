@@ -26,7 +26,13 @@ export {
 // The poll-driven I/O path and SOCK_SEQPACKET message sockets.
 export { PollSocket } from './poll-socket';
 export { PollServer } from './poll-server';
-export { SeqpacketSocket, type SeqpacketConnectOptions, type MessageTruncatedError } from './seqpacket';
+export {
+  SeqpacketSocket,
+  type SeqpacketConnectOptions,
+  type SeqpacketOptions,
+  type MessageTooLargeError,
+  type MessageTruncatedError,
+} from './seqpacket';
 export { type IoPath } from './io-path';
 export { type VsockEndpointGetters } from './poll-common';
 export { type SocketSettings, type ConnectSettings } from './settings';

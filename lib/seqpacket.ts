@@ -1,14 +1,21 @@
 // SOCK_SEQPACKET message sockets (Linux >= 5.16 vsock): connected, reliable,
 // ordered, and every send() arrives as one 'message' of the same length.
-// Built on the poll path (PollConnection); not a stream, because a stream
-// would merge and split messages. Send semantics follow dgram: send() says
-// whether the kernel took the message now (false = queued, 'drain' later);
-// a message the kernel refuses (EMSGSIZE: longer than the peer's receive
-// buffer) goes to send()'s callback or, without one, to 'error', and the
-// connection stays up.
+// Built on the poll path (PollConnection) for receiving; not a stream,
+// because a stream would merge and split messages.
+//
+// Sending: each message is one blocking send() on a threadpool thread
+// (native/blocking_send.cc), one at a time per socket, because a
+// non-blocking seqpacket send on Linux 6.1 that runs out of peer credit
+// mid-message returns EAGAIN after part of the message went out, and
+// resending merges the two at the peer (measured; test/seqpacket.test.ts).
+// send() returns false once queued bytes reach highWaterMark ('drain'
+// later), like Writable#write(). A message the kernel refuses for its size
+// (ENOMEM on 6.1, EMSGSIZE on later kernels: longer than the peer can
+// buffer) fails alone with ERR_HVSOCK_MESSAGE_TOO_LARGE, through send()'s
+// callback or else 'error' (dgram's convention); the connection stays up.
 import { EventEmitter } from 'node:events';
 import { errorAddress, type Endpoint } from './address';
-import { binding, POLL_READABLE, POLL_WRITABLE, SOCKET_SEQPACKET } from './binding';
+import { binding, POLL_READABLE, SOCKET_SEQPACKET } from './binding';
 import { HvsockError, invalidArgType, invalidArgValue, systemError, type HvsockSystemError } from './errors';
 import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './poll-connection';
 import {
@@ -26,6 +33,10 @@ import { abortError, destroyOnAbort, type ConnectOptions, type VsockAddressInfo 
 const MESSAGES_PER_EVENT = 64;
 /** Receive buffer when the kernel won't say its size (SO_VM_SOCKETS_BUFFER_SIZE default). */
 const DEFAULT_RECEIVE_BUFFER = 256 * 1024;
+/** Queued bytes at which send() starts returning false. */
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+const UV_ENOMEM = -12;
+const UV_EMSGSIZE = -90;
 
 /** connect() options for a message socket. */
 export interface SeqpacketConnectOptions extends ConnectOptions {
@@ -39,6 +50,15 @@ export function pickSocketType(value: unknown, name = 'options.type'): 'stream' 
   throw invalidArgValue(name, value, "must be 'stream' or 'seqpacket'");
 }
 
+/** A message the kernel refused for its size (send()'s callback or 'error'). */
+export interface MessageTooLargeError extends HvsockError {
+  /** The message's length in bytes. */
+  size: number;
+  /** The kernel's status (-ENOMEM on Linux 6.1, -EMSGSIZE later). */
+  errno: number;
+  syscall: 'send';
+}
+
 /** The error for a received message longer than the receive buffer (its tail is lost). */
 export interface MessageTruncatedError extends HvsockError {
   /** Bytes kept (the receive buffer's size); the rest of the message was dropped by the kernel. */
@@ -46,6 +66,12 @@ export interface MessageTruncatedError extends HvsockError {
 }
 
 type SendCallback = (error: Error | null) => void;
+
+export interface SeqpacketOptions {
+  allowHalfOpen?: boolean;
+  /** Queued bytes at which send() starts returning false (default 64 KiB). */
+  highWaterMark?: number;
+}
 
 interface Outgoing {
   message: Buffer;
@@ -80,17 +106,22 @@ export class SeqpacketSocket extends EventEmitter {
   private finished = false; // shutdown(SHUT_WR) done
   private needDrain = false;
   private refed = true;
+  private sending = false; // a send is on a threadpool thread (queue[0])
+  private queuedBytes = 0;
+  /** Queued bytes at which send() returns false. */
+  readonly highWaterMark: number;
 
-  constructor(options: { allowHalfOpen?: boolean } = {}) {
+  constructor(options: SeqpacketOptions = {}) {
     super();
     this.allowHalfOpen = options.allowHalfOpen ?? false;
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   }
 
   /** Takes ownership of a connected (or connecting) fd. Internal. */
   attach(fd: number): void {
     this[kConnection] = new PollConnection(fd, {
       readable: () => this.receive(),
-      writable: () => this.flush(),
+      writable: () => undefined, // sends run on the threadpool, not on writability
       failed: (status) => this.destroy(this.error(status, 'recvmsg')),
     });
     if (!this.refed) this[kConnection].unref();
@@ -123,6 +154,14 @@ export class SeqpacketSocket extends EventEmitter {
 
   // Connected: size the receive buffer and start moving messages.
   private opened(): void {
+    // Sends block in the kernel on a threadpool thread (see the file
+    // comment); every call made here on the loop thread passes MSG_DONTWAIT.
+    const connection = this[kConnection];
+    const blocking = connection ? binding().setBlocking!(connection.fd, true) : 0;
+    if (blocking < 0) {
+      this.destroy(this.error(blocking, 'fcntl'));
+      return;
+    }
     // The peer may send messages up to our receive buffer size (the kernel
     // refuses longer ones with EMSGSIZE on its side), so a buffer of that
     // size never truncates. Read once: set bufferSize before connecting.
@@ -130,7 +169,7 @@ export class SeqpacketSocket extends EventEmitter {
     this.receiveBuffer = Buffer.allocUnsafe(Math.max(size, 1));
     this.idle.touch();
     if (!this.paused) this[kConnection]?.want(POLL_READABLE, true);
-    if (this.queue.length > 0) this.flush();
+    if (this.queue.length > 0) this.pump();
     else if (this.writeEnded) this.shutdownWrite();
   }
 
@@ -148,6 +187,11 @@ export class SeqpacketSocket extends EventEmitter {
     return this.queue.length;
   }
 
+  /** Bytes of those messages, as writableLength. */
+  get writableLength(): number {
+    return this.queuedBytes;
+  }
+
   get pending(): boolean {
     return this[kConnection] === null || this.connecting;
   }
@@ -161,11 +205,13 @@ export class SeqpacketSocket extends EventEmitter {
   }
 
   /**
-   * Sends `data` as one message. Returns true when the kernel took it now,
-   * false when it is queued (the kernel's queue is full, earlier messages
-   * are still waiting, or the socket is still connecting): wait for 'drain'
-   * before sending more. `callback(error)` runs once the message is handed to
-   * the kernel or refused (EMSGSIZE, the connection failing).
+   * Sends `data` (1 byte or more) as one message; the peer gets it whole as
+   * one 'message'. Messages go out in order, one blocking kernel send at a
+   * time off the loop thread. Returns false once the bytes queued and not
+   * yet taken by the kernel reach highWaterMark: wait for 'drain'.
+   * `callback(error)` runs once the kernel has taken the message or refused
+   * it (ERR_HVSOCK_MESSAGE_TOO_LARGE; without a callback that goes to
+   * 'error' and the connection stays up) or the socket closed first.
    */
   send(data: Uint8Array | string, callback?: SendCallback): boolean {
     let message: Buffer;
@@ -184,14 +230,11 @@ export class SeqpacketSocket extends EventEmitter {
       return false;
     }
     this.queue.push({ message, callback });
-    if (this.connecting || this.queue.length > 1) {
-      this.needDrain = true;
-      return false;
-    }
-    this.flush();
-    if (this.queue.length === 0) return true;
-    this.needDrain = true;
-    return false;
+    this.queuedBytes += message.length;
+    if (!this.connecting) this.pump();
+    const below = this.queuedBytes < this.highWaterMark;
+    if (!below) this.needDrain = true;
+    return below;
   }
 
   // Per-message errors: to the callback, else 'error' (dgram's convention).
@@ -200,41 +243,50 @@ export class SeqpacketSocket extends EventEmitter {
     else this.emit('error', error);
   }
 
-  private flush(): void {
+  // Hands the next queued message to a threadpool send, one at a time.
+  private pump(): void {
     const connection = this[kConnection];
-    if (!connection || connection.closed || this.connecting) return;
-    const native = binding();
-    while (this.queue.length > 0) {
-      const next = this.queue[0];
-      const n = native.writev!(connection.fd, [next.message]);
-      if (n === UV_EAGAIN) {
-        connection.want(POLL_WRITABLE, true);
-        return;
-      }
-      this.queue.shift();
-      if (n === -90 /* EMSGSIZE */) {
-        const error = this.error(n, 'send');
-        error.hint = `a message can be at most the peer's receive buffer (bufferSize) long; this one has ${next.message.length} bytes`;
-        process.nextTick(() => this.report(error, next.callback));
-        continue;
-      }
-      if (n < 0) {
-        const error = this.error(n, 'send');
-        if (next.callback) process.nextTick(next.callback, error);
-        this.destroy(error);
-        return;
-      }
-      this.bytesWritten += n;
-      this.idle.touch();
-      if (next.callback) process.nextTick(next.callback, null);
+    if (this.sending || this.queue.length === 0 || !connection || connection.closed || this.connecting) return;
+    this.sending = true;
+    const status = binding().sendBlocking!(connection.fd, this.queue[0].message, (result) => this.sent(result));
+    if (status < 0) {
+      this.sending = false;
+      this.destroy(this.error(status, 'send'));
     }
-    connection.want(POLL_WRITABLE, false);
+  }
+
+  private sent(result: number): void {
+    this.sending = false;
+    if (this.destroyed) return; // destroy() already failed the queue
+    const done = this.queue.shift() as Outgoing;
+    this.queuedBytes -= done.message.length;
+    if (result === UV_ENOMEM || result === UV_EMSGSIZE) {
+      const error = new HvsockError(
+        'ERR_HVSOCK_MESSAGE_TOO_LARGE',
+        `send: a ${done.message.length}-byte message is longer than the peer can buffer (its bufferSize)`,
+      ) as MessageTooLargeError;
+      error.size = done.message.length;
+      error.errno = result;
+      error.syscall = 'send';
+      process.nextTick(() => this.report(error, done.callback));
+    } else if (result < 0) {
+      const error = this.error(result, 'send');
+      done.callback?.(error);
+      this.destroy(error);
+      return;
+    } else {
+      this.bytesWritten += result;
+      this.idle.touch();
+      done.callback?.(null);
+    }
+    if (this.queue.length > 0) {
+      this.pump();
+      return;
+    }
     if (this.writeEnded) this.shutdownWrite();
     if (this.needDrain) {
       this.needDrain = false;
-      process.nextTick(() => {
-        if (!this.destroyed) this.emit('drain');
-      });
+      this.emit('drain');
     }
   }
 
@@ -311,7 +363,7 @@ export class SeqpacketSocket extends EventEmitter {
     if (callback) this.once('finish', callback);
     if (this.writeEnded || this.destroyed) return this;
     this.writeEnded = true;
-    if (!this.connecting && this.queue.length === 0) this.shutdownWrite();
+    if (!this.connecting && this.queue.length === 0 && !this.sending) this.shutdownWrite();
     return this;
   }
 
@@ -340,8 +392,13 @@ export class SeqpacketSocket extends EventEmitter {
     this.destroyed = true;
     this.connecting = false;
     this.idle.clear();
-    this[kConnection]?.close();
+    const connection = this[kConnection];
+    // A send blocked on its thread holds a dup of the fd: shut the socket
+    // down so it returns (EPIPE) and the peer sees the end now.
+    if (this.sending && connection && !connection.closed) binding().shutdown(connection.fd, 2);
+    connection?.close();
     const dropped = this.queue.splice(0);
+    this.queuedBytes = 0;
     this.receiveBuffer = null;
     process.nextTick(() => {
       const closed = new HvsockError('ERR_SOCKET_CLOSED', 'Socket is closed');

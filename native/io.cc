@@ -48,12 +48,15 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+void DefineBlockingSend(Napi::Env env, Napi::Object exports);  // native/blocking_send.cc
+
 // Adds the io functions to the addon's exports and MSG_TRUNC to its constants.
 void DefineIo(Napi::Env env, Napi::Object exports, Napi::Object constants) {
   constants.Set("MSG_TRUNC", Napi::Number::New(env, MSG_TRUNC));
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("writev", Napi::Function::New(env, Writev, "writev"));
   exports.Set("recvmsg", Napi::Function::New(env, RecvMsg, "recvmsg"));
+  DefineBlockingSend(env, exports);
   exports.Set("maxWriteBuffers", Napi::Number::New(env, static_cast<double>(hvsock_max_bufs())));
 }
 
