@@ -110,6 +110,9 @@ export class PollSocket extends Duplex {
     if (this.pendingWrite) this.flush();
     if (this.pendingFinal) this._final(this.pendingFinal);
     if (this.reading) this.readNow();
+    // As net: start reading at once, so the peer's end is seen (and the
+    // socket can close) even when nobody consumes data.
+    else if (!this.isPaused()) this.read(0);
   }
 
   private error(status: number, syscall: string): Error {
@@ -359,5 +362,6 @@ export function acceptPollSocket(fd: number, options: { allowHalfOpen?: boolean;
   const socket = new PollSocket({ allowHalfOpen: options.allowHalfOpen });
   socket.accepted(fd);
   if (options.pauseOnConnect) socket.pause();
+  else socket.read(0); // as net does for accepted sockets
   return socket;
 }
