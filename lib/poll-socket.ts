@@ -166,6 +166,7 @@ export class PollSocket extends Duplex {
         connection.want(POLL_READABLE, false);
         this.reading = false;
         this.push(null);
+        this.read(0); // as net: lets 'end' out even when nobody consumes data
         return;
       }
       this.bytesRead += n;
