@@ -109,7 +109,7 @@ export class PollSocket extends Duplex {
     this.emit('ready');
     if (this.pendingWrite) this.flush();
     if (this.pendingFinal) this._final(this.pendingFinal);
-    if (this.reading) this.readNow();
+    if (this.reading) this[kConnection]?.want(POLL_READABLE, true);
     // As net: start reading at once, so the peer's end is seen (and the
     // socket can close) even when nobody consumes data.
     else if (!this.isPaused()) this.read(0);
@@ -140,9 +140,12 @@ export class PollSocket extends Duplex {
     return localAddressInfo(this[kConnection]);
   }
 
+  // Reads start on the next readiness event, never inside _read(): like
+  // net's handle, so 'data'/'end' can't fire before the caller that just saw
+  // 'connect' (or resumed) has attached its listeners.
   override _read(): void {
     this.reading = true;
-    if (!this.connecting) this.readNow();
+    if (!this.connecting) this[kConnection]?.want(POLL_READABLE, true);
   }
 
   private readNow(): void {

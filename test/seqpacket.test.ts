@@ -3,7 +3,9 @@
 // messages, end/close, errors.
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertInTestGuest } from './helpers/guest';
 import { hvsock } from './helpers/hvsock';
@@ -288,5 +290,19 @@ describe('seqpacket failures', () => {
     const [aborted] = await once(socket, 'error');
     expect(aborted).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
     await closeServer(server);
+  });
+});
+
+describe('seqpacket lifecycle', () => {
+  it('a Worker terminated with sends blocked in the kernel: no crash, no hang, no leaked fds', () => {
+    const run = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-seqpacket.js'), String(freshPort())], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run).toMatchObject({ status: 0, signal: null });
+    const { before, after, leaked } = JSON.parse(run.stdout);
+    expect(leaked).toEqual([]);
+    expect(after).toBe(before);
   });
 });
