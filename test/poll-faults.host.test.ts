@@ -146,6 +146,66 @@ describe('poll path: EAGAIN storms and short writes', () => {
   });
 });
 
+describe('poll path: flow control and timers', () => {
+  it('a paused socket stops reading at its highWaterMark: the writer sees backpressure', async () => {
+    const kernel = script({});
+    const socket = await connected();
+    const far = farEnd(kernel.takePeerFd());
+    socket.pause();
+    const block = Buffer.alloc(64 * 1024, 1);
+    let written = 0;
+    while (far.write(block)) written += block.length; // until the kernel's socket buffers fill
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Reading stopped once push() said enough: at most the buffer plus one read chunk.
+    expect(socket.readableLength).toBeLessThanOrEqual(socket.readableHighWaterMark + 64 * 1024);
+    expect(socket.readableLength).toBeGreaterThan(0);
+    const drained = once(far, 'drain');
+    socket.resume(); // reading resumes, the writer drains
+    await drained;
+    const ended = once(socket, 'end');
+    far.end();
+    await ended;
+    expect(socket.bytesRead).toBe(written + block.length); // nothing lost while paused
+  });
+
+  it('setTimeout(): \'timeout\' after idle time, reset by traffic, off with 0', async () => {
+    const kernel = script({});
+    const socket = await connected();
+    const far = farEnd(kernel.takePeerFd());
+    socket.on('data', () => undefined);
+    const started = Date.now();
+    socket.setTimeout(150);
+    expect(socket.timeout).toBe(150);
+    const ticker = setInterval(() => far.write('x'), 30); // traffic keeps it from firing
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    clearInterval(ticker);
+    let fired = 0;
+    socket.on('timeout', () => fired++);
+    await once(socket, 'timeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(fired).toBe(1);
+    expect(socket.destroyed).toBe(false); // as net: 'timeout' only tells
+    socket.setTimeout(0);
+    expect(socket.timeout).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(fired).toBe(1);
+    expect(() => socket.setTimeout(-1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    far.destroy();
+    socket.destroy();
+  });
+
+  // That unref() really lets the process exit is checked by test/lifecycle.test.ts under HVSOCK_IO=poll.
+  it('ref()/unref() return the socket, as net\'s do', async () => {
+    script({});
+    const socket = await connected();
+    socket.on('data', () => undefined); // reading: the watcher is active
+    expect(socket.unref()).toBe(socket);
+    expect(socket.ref()).toBe(socket);
+    socket.destroy();
+    await once(socket, 'close');
+  });
+});
+
 describe('seqpacket over scripted answers', () => {
   it('a truncated message (MSG_TRUNC) is a typed error, never silent', async () => {
     const kernel = script({
