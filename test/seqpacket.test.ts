@@ -294,6 +294,14 @@ describe('seqpacket failures', () => {
 });
 
 describe('seqpacket lifecycle', () => {
+  it('examples/seqpacket.js runs and prints each message whole', () => {
+    const run = spawnSync(process.execPath, [path.join(__dirname, '..', 'examples', 'seqpacket.js'), String(freshPort())], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run).toMatchObject({ status: 0, stderr: '', stdout: 'message: "hello"\nmessage: 40000 bytes\nmessage: "bye"\n' });
+  });
+
   it('a Worker terminated with sends blocked in the kernel: no crash, no hang, no leaked fds', () => {
     const run = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-seqpacket.js'), String(freshPort())], {
       encoding: 'utf8',
