@@ -5,6 +5,7 @@ import { invalidArgValue } from './errors';
 
 /** Socket types for socket(), as enum hvsock_type in native/hvsock.h. */
 export const SOCKET_STREAM = 1;
+export const SOCKET_SEQPACKET = 2;
 
 /** uv_poll event bits. */
 export const POLL_READABLE = 1;
@@ -43,6 +44,8 @@ export interface NativeBinding {
     readonly AF_UNIX?: number;
     readonly SOCK_STREAM?: number;
     readonly SOCK_SEQPACKET?: number;
+    /** recvmsg() msg_flags bit: the message was longer than the buffer. */
+    readonly MSG_TRUNC?: number;
   };
   /** Linux only: Windows waits on socket threads instead (binding.win). */
   readonly Poller: NativePollerConstructor;
@@ -71,6 +74,23 @@ export interface NativeBinding {
   describe(fd: number): [number, number] | number;
   /** The local CID from /dev/vsock, or a negative status. */
   localCid(): number;
+  // The poll-driven path's data calls (native/io.cc; Linux only so far).
+  /** Reads into `buffer` from its start: bytes, 0 at end of stream, or a negative status (EAGAIN included). */
+  read?(fd: number, buffer: Uint8Array): number;
+  /** One gather write (one message on SEQPACKET): bytes accepted, possibly short, or a negative status. */
+  writev?(fd: number, buffers: readonly Uint8Array[]): number;
+  /** One recvmsg(): bytes stored or a negative status; flagsOut[0] = msg_flags. */
+  recvmsg?(fd: number, buffer: Uint8Array, flagsOut: Int32Array): number;
+  /**
+   * One blocking send() of `buffer` on a threadpool thread (on a dup of the
+   * fd, which must be blocking: setBlocking). callback(bytes | -err) runs on
+   * this loop, never after environment teardown. Returns 0 or -err.
+   */
+  sendBlocking?(fd: number, buffer: Uint8Array, callback: (result: number) => void): number;
+  /** Clears (true) or sets (false) O_NONBLOCK on the fd's file description. */
+  setBlocking?(fd: number, blocking: boolean): number;
+  /** The most buffers one writev() takes (IOV_MAX); more are a short write. */
+  readonly maxWriteBuffers?: number;
   /** Linux: a connected AF_UNIX stream pair, or a negative status. */
   standInPair?(): [number, number] | number;
   /** Linux: an unbound AF_INET stream socket, or a negative status. */

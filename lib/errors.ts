@@ -38,7 +38,10 @@ export type HvsockErrorCode =
   | 'ERR_HVSOCK_BAD_FD'
   | 'ERR_HVSOCK_SYSTEMD_ENV'
   | 'ERR_HVSOCK_DISCOVERY'
+  | 'ERR_HVSOCK_MESSAGE_TOO_LARGE'
+  | 'ERR_HVSOCK_MESSAGE_TRUNCATED'
   | 'ERR_SERVER_ALREADY_LISTEN'
+  | 'ERR_SERVER_NOT_RUNNING'
   | 'ERR_SOCKET_CLOSED';
 
 /** Library errors: misuse or unsupported requests, with a stable `code`. */

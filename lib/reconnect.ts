@@ -53,7 +53,8 @@ export class ReconnectingClient extends EventEmitter {
   }
 
   private open(): void {
-    const socket = connect(this.connectOptions);
+    // `retry` runs on the handle path only (connect() throws otherwise): a VsockSocket.
+    const socket = connect(this.connectOptions) as VsockSocket;
     this.socket = socket;
     let connected = false;
     let lastError: Error | undefined;

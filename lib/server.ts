@@ -10,16 +10,20 @@ import {
   type AddressOptions,
   type Endpoint,
 } from './address';
-import { binding, SOCKET_STREAM } from './binding';
+import { binding, SOCKET_SEQPACKET, SOCKET_STREAM } from './binding';
 import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
 import { adoptListener, handleOf, type StreamHandle } from './handles';
 import { isFdListenOptions, listenFd, type FdListenOptions } from './fd';
 import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
-import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type VsockSocket } from './socket';
+import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type HvsockSocket, type VsockSocket } from './socket';
 import { parseAddress } from './uri';
 import { adoptAcceptedConnection, hyperVServerAddress, listenHyperV } from './win/server';
 
 const isWindows = process.platform === 'win32'; // AF_HYPERV: lib/win/server.ts
+import { pickIoPath, type IoPath } from './io-path';
+import { PollServer } from './poll-server';
+import { acceptPollSocket, type PollSocket } from './poll-socket';
+import { acceptSeqpacket, pickSocketType, type SeqpacketSocket } from './seqpacket';
 
 /** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
 export const DEFAULT_BACKLOG = 4096;
@@ -27,7 +31,16 @@ export const DEFAULT_BACKLOG = 4096;
 export interface ServerOptions extends SocketSettings {
   allowHalfOpen?: boolean;
   pauseOnConnect?: boolean;
+  /** I/O path, as connect()'s `io` (lib/io-path.ts): 'poll' makes a PollServer. */
+  io?: IoPath;
+  /** 'stream' (default) or 'seqpacket': a server of SeqpacketSockets (lib/seqpacket.ts). */
+  type?: 'stream' | 'seqpacket';
 }
+
+/** What createServer() returns for streams: a net.Server, or a PollServer on the poll path. */
+export type HvsockServer = VsockServer | PollServer<PollSocket>;
+/** A server of SOCK_SEQPACKET message sockets. */
+export type SeqpacketServer = PollServer<SeqpacketSocket>;
 
 export interface ListenOptions extends AddressOptions, SocketSettings {
   /** Pending-connection queue length (default 4096, capped by the kernel). */
@@ -37,13 +50,19 @@ export interface ListenOptions extends AddressOptions, SocketSettings {
 /** A listening descriptor ready for server.listen(handle), or the error that stopped it. */
 export type OpenedListener = { handle: StreamHandle; local: Endpoint } | { error: HvsockSystemError };
 
-/** socket + options + bind + adoption into a TCP(SERVER) handle. */
-export function openListener(endpoint: Endpoint, settings: SocketSettings): OpenedListener {
+/** A bound, not yet listening descriptor, or the error that stopped it. */
+export type BoundSocket = { fd: number; local: Endpoint } | { error: HvsockSystemError };
+
+/**
+ * socket + options + bind + getsockname. Shared with the poll path
+ * (lib/poll-server.ts), which passes SOCKET_SEQPACKET for message servers.
+ */
+export function openBoundSocket(endpoint: Endpoint, settings: SocketSettings, type = SOCKET_STREAM): BoundSocket {
   const where = errorAddress(endpoint);
   const native = binding();
-  const fd = native.socket(SOCKET_STREAM);
+  const fd = native.socket(type);
   if (fd < 0) return { error: systemError(fd, 'socket', where) };
-  const fail = (status: number, syscall: string): OpenedListener => {
+  const fail = (status: number, syscall: string): BoundSocket => {
     native.close(fd);
     return { error: systemError(status, syscall, where) };
   };
@@ -55,9 +74,19 @@ export function openListener(endpoint: Endpoint, settings: SocketSettings): Open
   const out = addressBuffer();
   const named = native.getsockname(fd, out);
   if (named < 0) return fail(named, 'getsockname');
-  const handle = adoptListener(fd);
-  if (typeof handle === 'number') return fail(handle, 'open');
-  return { handle, local: decodeEndpoint(out) };
+  return { fd, local: decodeEndpoint(out) };
+}
+
+/** socket + options + bind + adoption into a TCP(SERVER) handle. */
+export function openListener(endpoint: Endpoint, settings: SocketSettings): OpenedListener {
+  const bound = openBoundSocket(endpoint, settings);
+  if ('error' in bound) return bound;
+  const handle = adoptListener(bound.fd);
+  if (typeof handle === 'number') {
+    binding().close(bound.fd);
+    return { error: systemError(handle, 'open', errorAddress(endpoint)) };
+  }
+  return { handle, local: bound.local };
 }
 
 /** Validates listen()'s backlog (also for listen({ fd }) in fd.ts). */
@@ -173,18 +202,40 @@ export class VsockServer extends net.Server {
   }
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
+export function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Creates a VsockServer, as net.createServer() does. */
+/** Creates a VsockServer, as net.createServer() does (a PollServer on the poll path). */
 export function createServer(
-  options?: ServerOptions | ((socket: VsockSocket) => void),
-  connectionListener?: (socket: VsockSocket) => void,
-): VsockServer {
-  if (typeof options === 'function') return new VsockServer(undefined, options);
+  options: ServerOptions & { type: 'seqpacket' },
+  connectionListener?: (socket: SeqpacketSocket) => void,
+): SeqpacketServer;
+export function createServer(
+  options?: ServerOptions | ((socket: HvsockSocket) => void),
+  connectionListener?: (socket: HvsockSocket) => void,
+): HvsockServer;
+export function createServer(
+  options?: ServerOptions | ((socket: HvsockSocket) => void),
+  connectionListener?: ((socket: HvsockSocket) => void) | ((socket: SeqpacketSocket) => void),
+): HvsockServer | SeqpacketServer {
+  if (typeof options === 'function') {
+    connectionListener = options;
+    options = undefined;
+  }
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw invalidArgType('options', 'of type object', options);
   }
-  return new VsockServer(options, connectionListener);
+  // The poll path and message servers (lib/poll-server.ts, lib/seqpacket.ts).
+  const type = pickSocketType(options?.type);
+  if (type === 'seqpacket' && isWindows) {
+    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "type: 'seqpacket' is a Linux AF_VSOCK socket type");
+  }
+  if (type === 'seqpacket') {
+    return new PollServer(acceptSeqpacket, options, connectionListener as (socket: SeqpacketSocket) => void, SOCKET_SEQPACKET);
+  }
+  if (pickIoPath(options?.io) === 'poll') {
+    return new PollServer(acceptPollSocket, options, connectionListener as (socket: PollSocket) => void);
+  }
+  return new VsockServer(options, connectionListener as (socket: VsockSocket) => void);
 }

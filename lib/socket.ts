@@ -13,12 +13,15 @@ import {
   type Endpoint,
 } from './address';
 import { binding, POLL_WRITABLE, SOCKET_STREAM, VsockOption, type NativePoller } from './binding';
-import { HvsockError, invalidArgType, outOfRange, systemError } from './errors';
+import { HvsockError, invalidArgType, invalidArgValue, outOfRange, systemError } from './errors';
 import { socketFromFd, type FromFdOptions } from './fd';
 import { handleOf, newStreamHandle, type ConnectRequest, type StreamHandle } from './handles';
 import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
 import { parseAddress } from './uri';
 import { ConnectRetrier, pickRetryOptions, type RetryOptions } from './retry';
+import { pickIoPath, type IoPath } from './io-path';
+import { connectPollSocket, type PollSocket } from './poll-socket';
+import { connectSeqpacket, pickSocketType, type SeqpacketConnectOptions, type SeqpacketSocket } from './seqpacket';
 
 const UV_EINPROGRESS = -115;
 
@@ -39,7 +42,18 @@ export interface ConnectOptions extends AddressOptions, ConnectSettings {
    * before each wait. `true` for the defaults.
    */
   retry?: RetryOptions | boolean;
+  /**
+   * I/O path: 'handle' (Node's own handles, a net.Socket) or 'poll' (a
+   * uv_poll-driven stream.Duplex). Default: HVSOCK_IO, else 'handle' where
+   * it works. See lib/io-path.ts.
+   */
+  io?: IoPath;
+  /** 'stream' (default) or 'seqpacket' (message socket, lib/seqpacket.ts). */
+  type?: 'stream' | 'seqpacket';
 }
+
+/** What connect() returns for a stream: a net.Socket, or a Duplex on the poll path. */
+export type HvsockSocket = VsockSocket | PollSocket;
 
 /** The address of one end of a vsock connection, as address() reports it. */
 export interface VsockAddressInfo extends net.AddressInfo {
@@ -172,7 +186,11 @@ export function abortError(signal: AbortSignal): Error {
 // The signal is handled here rather than by net.Socket's `signal` option: in
 // Node 20 that option destroys the stream through the Duplex base on a later
 // tick, outside net's connect path, and can leave the peer's accepted end open.
-export function destroyOnAbort(socket: VsockSocket, signal: AbortSignal): void {
+// Shared with the poll path (lib/poll-socket.ts), hence the structural type.
+export function destroyOnAbort(
+  socket: { destroy(error: Error): unknown; once(event: 'close', listener: () => void): unknown },
+  signal: AbortSignal,
+): void {
   const onAbort = (): void => {
     socket.destroy(abortError(signal));
   };
@@ -304,19 +322,34 @@ export function checkNetConnectOptions(options: ConnectOptions, connectListener:
 }
 
 /**
- * Connects to a vsock / Hyper-V socket service and returns a net.Socket.
+ * Connects to a vsock / Hyper-V socket service and returns a net.Socket (a
+ * Duplex on the poll path, a message socket for type 'seqpacket').
  * Address by `{ vmId, serviceId }` or, on Linux, `{ cid, port }`, or by a
  * URI string (`vsock://1:5000`, `hvsock://parent/5000`; see parseAddress).
  */
-export function connect(target: ConnectOptions | string, connectListener?: () => void): VsockSocket {
+export function connect(target: SeqpacketConnectOptions, connectListener?: () => void): SeqpacketSocket;
+export function connect(target: ConnectOptions | string, connectListener?: () => void): HvsockSocket;
+export function connect(target: ConnectOptions | string, connectListener?: () => void): HvsockSocket | SeqpacketSocket {
   const options: ConnectOptions = typeof target === 'string' ? parseAddress(target, 'options') : target;
+  const io = pickIoPath(options?.io); // throws for 'poll' where the addon has no poll path (Windows)
+  const type = pickSocketType(options?.type);
   // Windows: AF_HYPERV through a native connect thread. Loaded lazily:
   // lib/win/connect.ts builds on this module.
-  if (process.platform === 'win32') return (require('./win/connect') as typeof import('./win/connect')).connectHyperV(options, connectListener);
+  if (process.platform === 'win32') {
+    if (type === 'seqpacket') throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "type: 'seqpacket' is a Linux AF_VSOCK socket type");
+    return (require('./win/connect') as typeof import('./win/connect')).connectHyperV(options, connectListener);
+  }
   const endpoint = resolveVsockAddress(options, 'connect');
   const settings = pickConnectSettings(options);
   checkNetConnectOptions(options, connectListener);
   const retryPolicy = pickRetryOptions(options.retry);
+  // The poll path and message sockets (lib/poll-socket.ts, lib/seqpacket.ts).
+  if (type === 'seqpacket' || io === 'poll') {
+    // The retry loop drives net's connect state machine (installConnect below).
+    if (retryPolicy) throw invalidArgValue('options.retry', options.retry, "is supported for stream sockets on the 'handle' I/O path only");
+    const request = { endpoint, settings, allowHalfOpen: options.allowHalfOpen, timeout: options.timeout, signal: options.signal };
+    return type === 'seqpacket' ? connectSeqpacket(request, connectListener) : connectPollSocket(request, connectListener);
+  }
   const where = errorAddress(endpoint);
   // Aborted already: no descriptor is ever made, so nothing reaches the peer.
   if (options.signal?.aborted) return failedSocket(options, abortError(options.signal));

@@ -18,6 +18,10 @@
 #endif
 
 namespace hvsock {
+#ifndef _WIN32
+// native/io.cc: read/writev/recvmsg for the poll-driven path (lib/poll-*.ts).
+void DefineIo(Napi::Env env, Napi::Object exports, Napi::Object constants);
+#endif
 namespace {
 
 // Addresses cross the boundary as 40-byte arrays: cid (u32 LE), port (u32
@@ -251,6 +255,9 @@ class Addon : public Napi::Addon<Addon> {
                     StaticFn(env, "setCloexec", SetCloexec),
 #endif
                 });
+#ifndef _WIN32
+    DefineIo(env, exports, constants);  // the poll path's data calls (native/io.cc)
+#endif
   }
 
  private:

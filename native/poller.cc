@@ -33,6 +33,13 @@ void BeginClose(PollState* state) {
   // uv_close stops the poll (and drops the fd from epoll) synchronously, so
   // the fd can be handed to another handle straight after this returns.
   uv_close(reinterpret_cast<uv_handle_t*>(&state->poll), OnClosed);
+  // An owned fd is closed now, not in OnClosed a loop turn later: a closed
+  // listener must stop completing connects at once (net closes its fds
+  // synchronously too), and nobody can use the fd in between.
+  if (state->owns_fd) {
+    hvsock_close(state->fd);
+    state->owns_fd = false;
+  }
 }
 
 void OnEnvironmentTeardown(napi_async_cleanup_hook_handle hook, void* data) {
@@ -132,10 +139,13 @@ void Poller::Deliver(int status, int events) {
   if (type != napi_undefined && type != napi_null) napi_fatal_exception(env, error);
 }
 
-// start(events): UV_READABLE=1 | UV_WRITABLE=2 | UV_DISCONNECT=4
+// start(events): UV_READABLE=1 | UV_WRITABLE=2 | UV_DISCONNECT=4. Calling it
+// again replaces the interest set (the poll path switches between reading,
+// writing, both and none as its buffers fill and drain); 0 stops watching.
 Napi::Value Poller::Start(const Napi::CallbackInfo& info) {
   if (state_ == nullptr || state_->closing) return Napi::Number::New(info.Env(), UV_EBADF);
-  int events = info[0].As<Napi::Number>().Int32Value();
+  int events = info[0].As<Napi::Number>().Int32Value() & (UV_READABLE | UV_WRITABLE | UV_DISCONNECT);
+  if (events == 0) return Stop(info);
   int rc = uv_poll_start(&state_->poll, events, OnPoll);
   if (rc == 0) HoldWrapper(true);
   return Napi::Number::New(info.Env(), rc);

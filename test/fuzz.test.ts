@@ -241,6 +241,9 @@ const connectRecord = fc
     allowHalfOpen: either(fc.boolean()),
     timeout: either(fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.double())),
     signal: either(freshSignal),
+    // The poll path and message sockets take the same options.
+    io: either(fc.constantFrom('handle', 'poll')),
+    type: either(fc.constantFrom('stream', 'seqpacket')),
       },
       { requiredKeys: [] },
     ),
@@ -466,8 +469,9 @@ describe('connect() and listen() under the scripted binding', () => {
       }
       sockets++;
       const socket = result.value;
-      expect(socket).toBeInstanceOf(hvsock.VsockSocket);
-      socket.on('error', (error) => asyncErrors.push(error));
+      const kinds = [hvsock.VsockSocket, hvsock.PollSocket, hvsock.SeqpacketSocket];
+      expect(kinds.some((kind) => socket instanceof kind)).toBe(true);
+      socket.on('error', (error: Error) => asyncErrors.push(error));
       socket.destroy();
       await tick();
     });
@@ -484,13 +488,25 @@ describe('connect() and listen() under the scripted binding', () => {
       { weight: 1, arbitrary: anyValue },
     );
     const serverOptions = fc.option(
-      fc.oneof(fc.record({ bufferSize: sizeValue, allowHalfOpen: anyValue, pauseOnConnect: anyValue }, { requiredKeys: [] }), anyValue),
+      fc.oneof(
+        fc.record(
+          {
+            bufferSize: sizeValue,
+            allowHalfOpen: anyValue,
+            pauseOnConnect: anyValue,
+            io: either(fc.constantFrom('handle', 'poll')),
+            type: either(fc.constantFrom('stream', 'seqpacket')),
+          },
+          { requiredKeys: [] },
+        ),
+        anyValue,
+      ),
       { nil: undefined },
     );
     let listened = 0;
     await checkAsync(fc.tuple(serverOptions, target, listener), 3_000, async ([options, listenOptions, onListening]) => {
       assertFake();
-      const made = outcome(() => createServer(options as never), [ARG_TYPE, OUT_OF_RANGE], 'createServer');
+      const made = outcome(() => createServer(options as never), [ARG_TYPE, ARG_VALUE, OUT_OF_RANGE], 'createServer');
       if (!made.ok) return;
       const server = made.value;
       server.on('error', (error) => asyncErrors.push(error));

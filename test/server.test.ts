@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertInTestGuest } from './helpers/guest';
 import { hvsock } from './helpers/hvsock';
+import { onPollPath } from './helpers/io-path';
 import { connectLoopback, freshPort, listenOnFreshPort, readAll } from './helpers/streams';
 
 const { Cid, VmId, serviceIdFromPort } = hvsock;
@@ -11,9 +12,11 @@ const { Cid, VmId, serviceIdFromPort } = hvsock;
 beforeAll(() => assertInTestGuest());
 
 describe('createServer() / listen()', () => {
-  it('is a net.Server and reports its vsock address', async () => {
+  it('is a net.Server (a PollServer on the poll path) and reports its vsock address', async () => {
     const server = hvsock.createServer();
-    expect(server).toBeInstanceOf(net.Server);
+    // Path-aware: net.Server on the handle path; the poll path's PollServer
+    // is an EventEmitter with net.Server's surface (HVSOCK_IO=poll).
+    expect(server).toBeInstanceOf(onPollPath ? hvsock.PollServer : net.Server);
     const port = freshPort();
     const listening = once(server, 'listening');
     expect(server.listen({ serviceId: serviceIdFromPort(port), vmId: VmId.WILDCARD })).toBe(server);

@@ -22,11 +22,23 @@ export interface Script {
   soError?: number | number[];
   setOption?: number;
   bind?: number;
+  /**
+   * The poll path's data calls, wrapped: each gets the real call (on the
+   * socketpair) and decides what the library sees (EAGAIN storms, short
+   * writes, flags). Unset: the real call.
+   */
+  io?: {
+    read?(real: NonNullable<NativeBinding['read']>, fd: number, buffer: Uint8Array): number;
+    writev?(real: NonNullable<NativeBinding['writev']>, fd: number, buffers: readonly Uint8Array[]): number;
+    recvmsg?(real: NonNullable<NativeBinding['recvmsg']>, fd: number, buffer: Uint8Array, flags: Int32Array): number;
+  };
 }
 
 export interface FakeKernel {
   /** The far end of the last socketpair handed out as a "vsock" socket. */
   peerFd(): number;
+  /** As peerFd(), and the caller now owns (closes) it: restore() won't. */
+  takePeerFd(): number;
   /**
    * Resolves true once the far end of every socketpair handed out sees EOF
    * (or a reset): the library closed its descriptor. False after 2 s.
@@ -90,6 +102,10 @@ export function installFakeBinding(script: Script): { kernel: FakeKernel; restor
       calls.push(`bind(${fd})`);
       return script.bind ?? 0;
     },
+    read: (fd, buffer) => (script.io?.read ? script.io.read(real.read!, fd, buffer) : real.read!(fd, buffer)),
+    writev: (fd, buffers) => (script.io?.writev ? script.io.writev(real.writev!, fd, buffers) : real.writev!(fd, buffers)),
+    recvmsg: (fd, buffer, flags) =>
+      script.io?.recvmsg ? script.io.recvmsg(real.recvmsg!, fd, buffer, flags) : real.recvmsg!(fd, buffer, flags),
   };
   bindingModule.replaceBindingForTesting(fake);
   const restore = (): void => {
@@ -101,7 +117,8 @@ export function installFakeBinding(script: Script): { kernel: FakeKernel; restor
     return results.every(Boolean);
   };
   const peerFd = (): number => peers[peers.length - 1];
-  return { kernel: { peerFd, allClosed, calls }, restore };
+  const takePeerFd = (): number => peers.pop() as number;
+  return { kernel: { peerFd, takePeerFd, allClosed, calls }, restore };
 }
 
 /**

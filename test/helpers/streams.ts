@@ -22,7 +22,8 @@ export async function listenOnFreshPort(server: ReturnType<typeof hvsock.createS
   return port;
 }
 
-export type VsockSocket = InstanceType<typeof hvsock.VsockSocket>;
+/** What connect() returns on either I/O path (a VsockSocket or a PollSocket). */
+export type VsockSocket = import('../../lib/index').HvsockSocket;
 
 /** Connects to CID 1 (loopback) and resolves once connected. */
 export async function connectLoopback(port: number, options: Record<string, unknown> = {}): Promise<VsockSocket> {

@@ -1,0 +1,52 @@
+// Which I/O path a socket or server runs on:
+//   'handle': the fd is adopted into Node's own Pipe/TCP handle (net.Socket,
+//             net.Server; fastest, native TLS). Rests on Node internals.
+//   'poll':   a uv_poll watcher on the fd plus non-blocking read/writev from
+//             the addon, exposed as a stream.Duplex (lib/poll-socket.ts).
+// Chosen per call by the `io` option, else by HVSOCK_IO in the environment,
+// else 'handle' when adoption works here (feature detection, never a Node
+// version check) and 'poll' when it does not.
+import { binding } from './binding';
+import { HvsockError, invalidArgValue } from './errors';
+import { canAdopt } from './handles';
+
+export type IoPath = 'handle' | 'poll';
+
+const PATHS: readonly IoPath[] = ['handle', 'poll'];
+let warnedAbout: string | undefined;
+
+function fromEnvironment(): IoPath | undefined {
+  const value = process.env.HVSOCK_IO;
+  if (value === undefined || value === '') return undefined;
+  if ((PATHS as readonly string[]).includes(value)) return value as IoPath;
+  // A bad variable must not break every connect of a program that did not
+  // ask for it: say so once and use the default.
+  if (warnedAbout !== value) {
+    warnedAbout = value;
+    process.emitWarning(`HVSOCK_IO=${value} is not one of ${PATHS.join(', ')}; ignored`, { code: 'HVSOCK_IO' });
+  }
+  return undefined;
+}
+
+/** True when this platform's addon has the poll path's data calls. */
+export function canPoll(): boolean {
+  const native = binding();
+  return typeof native.read === 'function' && typeof native.writev === 'function';
+}
+
+/**
+ * Validates an `io` option (throws ERR_INVALID_ARG_VALUE) and resolves the
+ * path to use. An explicit 'poll' where the addon has no poll path throws
+ * ERR_HVSOCK_UNSUPPORTED_PLATFORM.
+ */
+export function pickIoPath(value: unknown, name = 'options.io'): IoPath {
+  if (value !== undefined && !(PATHS as readonly unknown[]).includes(value)) {
+    throw invalidArgValue(name, value, `must be one of ${PATHS.map((p) => `'${p}'`).join(', ')}`);
+  }
+  const chosen = (value as IoPath | undefined) ?? fromEnvironment();
+  if (chosen === 'poll' && !canPoll()) {
+    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', `io: 'poll' is not available on ${process.platform} yet`);
+  }
+  if (chosen !== undefined) return chosen;
+  return canAdopt() || !canPoll() ? 'handle' : 'poll';
+}

@@ -1,0 +1,142 @@
+// The shared core of the poll-driven path: one connected (or connecting)
+// descriptor, the uv_poll watcher that owns it, the read/write interest set,
+// the non-blocking connect, and the vsock addresses. PollSocket (a stream)
+// and SeqpacketSocket (messages) each hold one; policy stays in them.
+import { decodeEndpoint, addressBuffer, encodeEndpoint, type Endpoint } from './address';
+import { binding, POLL_READABLE, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
+
+export const UV_EAGAIN = -11;
+export const UV_EINPROGRESS = -115;
+export const UV_ENOTCONN = -107;
+
+export interface ConnectionEvents {
+  readable(): void;
+  writable(): void;
+  /** The watcher reported an error (POLLERR): the socket's own error, from SO_ERROR where it has one. */
+  failed(status: number): void;
+}
+
+function readName(fd: number, peer: boolean): Endpoint | undefined {
+  const out = addressBuffer();
+  const status = peer ? binding().getpeername(fd, out) : binding().getsockname(fd, out);
+  return status === 0 ? decodeEndpoint(out) : undefined;
+}
+
+export class PollConnection {
+  readonly fd: number;
+  peer: Endpoint | undefined;
+  private local: Endpoint | undefined;
+  private poller: NativePoller | null;
+  private interest = 0;
+  private connectDone: ((status: number) => void) | null = null;
+  connecting = false;
+
+  /**
+   * Takes ownership of `fd` (it is closed by close(), or by the watcher at
+   * environment teardown). Throws the watcher's creation error after
+   * closing the fd.
+   */
+  constructor(fd: number, private readonly events: ConnectionEvents) {
+    this.fd = fd;
+    const native = binding();
+    try {
+      this.poller = new native.Poller(fd, (status, bits) => this.onPoll(status, bits), true);
+    } catch (error) {
+      native.close(fd);
+      throw error;
+    }
+  }
+
+  get closed(): boolean {
+    return this.poller === null;
+  }
+
+  private onPoll(status: number, bits: number): void {
+    if (this.connectDone) {
+      // Writable (or an error) ends a pending connect; SO_ERROR says how.
+      const done = this.connectDone;
+      this.connectDone = null;
+      this.want(POLL_WRITABLE, false);
+      done(binding().takeError(this.fd));
+      return;
+    }
+    if (status < 0) {
+      // libuv reports POLLERR as EBADF; the socket's pending error is the real one.
+      const pending = binding().takeError(this.fd);
+      this.events.failed(pending < 0 ? pending : status);
+      return;
+    }
+    if (bits & POLL_READABLE && this.interest & POLL_READABLE) this.events.readable();
+    if (this.poller !== null && bits & POLL_WRITABLE && this.interest & POLL_WRITABLE) this.events.writable();
+  }
+
+  /** Adds or removes interest bits; the watcher runs only while some are set. */
+  want(bits: number, on: boolean): void {
+    const next = on ? this.interest | bits : this.interest & ~bits;
+    if (next === this.interest || this.poller === null) return;
+    this.interest = next;
+    this.poller.start(next); // 0 stops the watcher
+  }
+
+  /**
+   * Starts a non-blocking connect; `done(status)` runs exactly once, never
+   * synchronously (0 connected, else a negative status), unless close()
+   * comes first.
+   */
+  connect(endpoint: Endpoint, done: (status: number) => void): void {
+    this.connecting = true;
+    this.peer = endpoint;
+    const finish = (status: number): void => {
+      if (this.poller === null) return;
+      this.connecting = false;
+      done(status);
+    };
+    const status = binding().connect(this.fd, encodeEndpoint(endpoint));
+    if (status !== UV_EINPROGRESS) {
+      process.nextTick(finish, status);
+      return;
+    }
+    this.connectDone = finish;
+    this.want(POLL_WRITABLE, true);
+  }
+
+  /** This end's address as the kernel reports it, read once connected. */
+  localEndpoint(): Endpoint | undefined {
+    if (this.local === undefined && !this.connecting && this.poller !== null) this.local = readName(this.fd, false);
+    return this.local;
+  }
+
+  /** Fills peer and local from the kernel (accepted sockets). */
+  learnNames(): void {
+    this.peer = readName(this.fd, true);
+    this.local = readName(this.fd, false);
+  }
+
+  /** A SOL_VSOCK value (buffer size, connect timeout) while open. */
+  readOption(read: (fd: number) => number): number | undefined {
+    if (this.poller === null) return undefined;
+    const value = read(this.fd);
+    return value >= 0 ? value : undefined;
+  }
+
+  bufferSize(): number | undefined {
+    return this.readOption((fd) => binding().getOption(fd, VsockOption.BUFFER_SIZE));
+  }
+
+  ref(): void {
+    this.poller?.ref();
+  }
+
+  unref(): void {
+    this.poller?.unref();
+  }
+
+  /** Stops the watcher and closes the fd (the poll first, as libuv needs). Idempotent. */
+  close(): void {
+    const poller = this.poller;
+    this.poller = null;
+    this.connectDone = null;
+    this.interest = 0;
+    poller?.close();
+  }
+}

@@ -1,0 +1,183 @@
+// The poll path's server: a listening vsock fd watched by uv_poll; each
+// readiness event accepts (accept4, non-blocking) until EAGAIN and hands the
+// new fds to a factory (PollSocket for streams, SeqpacketSocket for
+// messages). Mirrors net.Server's surface and close() semantics: stops
+// accepting at once, 'close' once the last connection has closed.
+import { EventEmitter } from 'node:events';
+import { addressBuffer, errorAddress, type Endpoint } from './address';
+import { binding, POLL_READABLE, SOCKET_STREAM, type NativePoller } from './binding';
+import { HvsockError, invalidArgType, systemError } from './errors';
+import { isFdListenOptions, type FdListenOptions } from './fd';
+import { UV_EAGAIN } from './poll-connection';
+import { definedOnly, openBoundSocket, pickListenArguments, type ListenOptions } from './server';
+import { pickSocketSettings, type SocketSettings } from './settings';
+import { describeEndpoint, type VsockAddressInfo } from './socket';
+
+const UV_ECONNABORTED = -103;
+/** Accepts per readiness event before yielding to the loop (it fires again: level-triggered). */
+const ACCEPTS_PER_EVENT = 64;
+
+/** What a poll server needs of the connections it makes. */
+export interface AcceptedConnection extends EventEmitter {
+  destroy(error?: Error): unknown;
+}
+
+export interface PollServerOptions extends SocketSettings {
+  allowHalfOpen?: boolean;
+  pauseOnConnect?: boolean;
+}
+
+/** Makes the connection object for an accepted fd (takes ownership of it). */
+export type ConnectionFactory<S> = (fd: number, options: PollServerOptions) => S;
+
+export class PollServer<S extends AcceptedConnection> extends EventEmitter {
+  /** As net.Server#maxConnections: connections past it are closed at once. */
+  maxConnections: number | undefined;
+  private poller: NativePoller | null = null; // owns the listening fd
+  private fd = -1;
+  private local: Endpoint | undefined;
+  private readonly connections = new Set<S>();
+  private readonly settings: SocketSettings;
+  private refed = true;
+  private closing = false;
+
+  constructor(
+    private readonly makeConnection: ConnectionFactory<S>,
+    private readonly options: PollServerOptions = {},
+    connectionListener?: (connection: S) => void,
+    private readonly socketType = SOCKET_STREAM,
+  ) {
+    super();
+    if (connectionListener !== undefined) {
+      if (typeof connectionListener !== 'function') throw invalidArgType('connectionListener', 'of type function', connectionListener);
+      this.on('connection', connectionListener);
+    }
+    this.settings = pickSocketSettings(options);
+  }
+
+  get listening(): boolean {
+    return this.poller !== null;
+  }
+
+  /** As VsockServer#listen(): options, a port number or a URI; errors as 'error'. */
+  listen(options: ListenOptions | FdListenOptions | number | string = {}, listeningListener?: () => void): this {
+    // Descriptor adoption (lib/fd.ts) is built on the handle path.
+    if (isFdListenOptions(options)) {
+      throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "listen({ fd }) needs the 'handle' I/O path: createServer({ io: 'handle' })");
+    }
+    const { endpoint, backlog, settings } = pickListenArguments(options, listeningListener);
+    if (this.poller !== null) {
+      throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+    }
+    if (listeningListener) this.once('listening', listeningListener);
+    const bound = openBoundSocket(endpoint, { ...this.settings, ...definedOnly(settings) }, this.socketType);
+    if ('error' in bound) {
+      process.nextTick(() => this.emit('error', bound.error));
+      return this;
+    }
+    const native = binding();
+    const status = native.listen(bound.fd, backlog);
+    let poller: NativePoller | undefined;
+    try {
+      if (status === 0) poller = new native.Poller(bound.fd, () => this.acceptAll(), true);
+    } catch (error) {
+      native.close(bound.fd);
+      process.nextTick(() => this.emit('error', error));
+      return this;
+    }
+    if (!poller) {
+      native.close(bound.fd);
+      process.nextTick(() => this.emit('error', systemError(status, 'listen', errorAddress(endpoint))));
+      return this;
+    }
+    this.poller = poller;
+    this.fd = bound.fd;
+    this.local = bound.local;
+    this.closing = false;
+    if (!this.refed) poller.unref();
+    poller.start(POLL_READABLE);
+    process.nextTick(() => this.emit('listening'));
+    return this;
+  }
+
+  private acceptAll(): void {
+    const native = binding();
+    const peer = addressBuffer();
+    for (let i = 0; i < ACCEPTS_PER_EVENT && this.poller !== null; i++) {
+      const fd = native.accept(this.fd, peer);
+      if (fd === UV_EAGAIN) return;
+      if (fd === UV_ECONNABORTED) continue;
+      if (fd < 0) {
+        this.emit('error', systemError(fd, 'accept', this.local ? errorAddress(this.local) : undefined));
+        return;
+      }
+      if (this.maxConnections !== undefined && this.connections.size >= this.maxConnections) {
+        native.close(fd); // as net: dropped, the peer sees its end
+        continue;
+      }
+      let connection: S;
+      try {
+        connection = this.makeConnection(fd, this.options);
+      } catch (error) {
+        this.emit('error', error);
+        continue;
+      }
+      this.connections.add(connection);
+      connection.once('close', () => {
+        this.connections.delete(connection);
+        this.emitCloseIfDrained();
+      });
+      this.emit('connection', connection);
+    }
+  }
+
+  /** `{ address, family: 'vsock', port, cid, vmId, serviceId }` while listening, else null. */
+  address(): VsockAddressInfo | null {
+    return this.poller !== null && this.local ? describeEndpoint(this.local) : null;
+  }
+
+  /** Stops accepting at once; 'close' (and `callback`) once every connection has closed. */
+  close(callback?: (error?: Error) => void): this {
+    if (callback !== undefined && typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback);
+    if (callback) {
+      const running = this.poller !== null;
+      this.once('close', () =>
+        running ? callback() : callback(new HvsockError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')),
+      );
+    }
+    this.poller?.close(); // closes the listening fd too
+    this.poller = null;
+    this.closing = true;
+    this.emitCloseIfDrained();
+    return this;
+  }
+
+  private emitCloseIfDrained(): void {
+    if (!this.closing || this.poller !== null || this.connections.size > 0) return;
+    this.closing = false;
+    process.nextTick(() => this.emit('close'));
+  }
+
+  getConnections(callback: (error: Error | null, count: number) => void): this {
+    const count = this.connections.size;
+    process.nextTick(() => callback(null, count));
+    return this;
+  }
+
+  ref(): this {
+    this.refed = true;
+    this.poller?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.refed = false;
+    this.poller?.unref();
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.poller === null) return;
+    await new Promise<void>((resolve) => this.close(() => resolve()));
+  }
+}

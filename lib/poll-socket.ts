@@ -1,0 +1,371 @@
+// The poll-driven stream socket: a stream.Duplex over a vsock fd watched by
+// uv_poll on this environment's loop, with non-blocking read/writev from the
+// addon. Used when Node's handles can't take the fd (lib/io-path.ts) or when
+// asked for (`io: 'poll'`, HVSOCK_IO=poll). Same surface as VsockSocket as
+// far as a Duplex allows; TLS and HTTP run over it through Node's JS stream
+// wrapper (JSStreamSocket) rather than natively.
+import type * as net from 'node:net';
+import { Duplex } from 'node:stream';
+import { errorAddress, type Endpoint } from './address';
+import { binding, POLL_READABLE, POLL_WRITABLE, SOCKET_STREAM } from './binding';
+import { HvsockError, systemError } from './errors';
+import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './poll-connection';
+import {
+  IdleTimer,
+  installEndpointGetters,
+  kConnection,
+  localAddressInfo,
+  openClientFd,
+  type VsockEndpointGetters,
+} from './poll-common';
+import type { ConnectSettings } from './settings';
+import { abortError, destroyOnAbort, type VsockAddressInfo } from './socket';
+
+/** Bytes asked of one read(): what libuv gives Node's own streams. */
+const READ_CHUNK = 64 * 1024;
+/** Reads per readiness event before yielding to the loop (it fires again: level-triggered). */
+const READS_PER_EVENT = 32;
+
+export interface PollSocketOptions {
+  allowHalfOpen?: boolean;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+}
+
+interface PendingWrite {
+  buffers: Buffer[];
+  callback: (error?: Error | null) => void;
+}
+
+export interface PollSocket extends VsockEndpointGetters {}
+
+/** A vsock stream on the poll path (see the file comment). */
+export class PollSocket extends Duplex {
+  [kConnection]: PollConnection | null = null;
+  /** True until the connect completes (or fails), as net.Socket#connecting. */
+  connecting = false;
+  bytesRead = 0;
+  bytesWritten = 0;
+  private pendingWrite: PendingWrite | null = null;
+  private pendingFinal: ((error?: Error | null) => void) | null = null;
+  private readonly idle = new IdleTimer(this);
+  private refed = true;
+  private reading = false;
+  private hadError = false;
+  private readChunk: Buffer | null = null;
+  private endpoint: Endpoint | undefined;
+
+  constructor(options: PollSocketOptions = {}) {
+    super({
+      allowHalfOpen: options.allowHalfOpen ?? false, // net's default, not Duplex's
+      readableHighWaterMark: options.readableHighWaterMark,
+      writableHighWaterMark: options.writableHighWaterMark,
+      decodeStrings: true,
+      // 'close' is emitted by _destroy on a later turn of the loop, as
+      // net.Socket emits it from its handle's close callback: after 'error',
+      // never in the same tick (callers await 'error' and then 'close').
+      emitClose: false,
+    });
+  }
+
+  /** Takes ownership of a connected (or connecting) fd. Internal. */
+  attach(fd: number): void {
+    const connection = new PollConnection(fd, {
+      readable: () => this.readNow(),
+      writable: () => this.flush(),
+      failed: (status) => this.destroy(this.error(status, 'read')),
+    });
+    this[kConnection] = connection;
+    if (!this.refed) connection.unref();
+  }
+
+  /** Starts connecting the attached fd to `endpoint`. Internal. */
+  startConnect(endpoint: Endpoint, listener?: () => void): void {
+    this.endpoint = endpoint;
+    this.connecting = true;
+    if (listener) this.once('connect', listener);
+    this[kConnection]?.connect(endpoint, (status) => {
+      if (status < 0) {
+        this.destroy(this.error(status, 'connect'));
+        return;
+      }
+      this.connected();
+    });
+  }
+
+  /** Takes an accepted fd: connected already, so no 'connect' event (as net). Internal. */
+  accepted(fd: number): void {
+    this.attach(fd);
+    this[kConnection]?.learnNames();
+    this.endpoint = this[kConnection]?.peer;
+    this.idle.touch();
+  }
+
+  /** Marks a freshly connected socket ready. Internal. */
+  connected(): void {
+    this.connecting = false;
+    this.idle.touch();
+    this.emit('connect');
+    this.emit('ready');
+    if (this.pendingWrite) this.flush();
+    if (this.pendingFinal) this._final(this.pendingFinal);
+    if (this.reading) this[kConnection]?.want(POLL_READABLE, true);
+    // As net: start reading at once, so the peer's end is seen (and the
+    // socket can close) even when nobody consumes data.
+    else if (!this.isPaused()) this.read(0);
+  }
+
+  private error(status: number, syscall: string): Error {
+    return systemError(status, syscall, this.endpoint ? errorAddress(this.endpoint) : undefined);
+  }
+
+  get pending(): boolean {
+    return this[kConnection] === null || this.connecting;
+  }
+
+  get readyState(): net.SocketReadyState {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    if (this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  get timeout(): number | undefined {
+    return this.idle.ms || undefined;
+  }
+
+  /** As net.Socket#address(). */
+  address(): VsockAddressInfo | Record<string, never> {
+    return localAddressInfo(this[kConnection]);
+  }
+
+  // Reads start on the next readiness event, never inside _read(): like
+  // net's handle, so 'data'/'end' can't fire before the caller that just saw
+  // 'connect' (or resumed) has attached its listeners.
+  override _read(): void {
+    this.reading = true;
+    if (!this.connecting) this[kConnection]?.want(POLL_READABLE, true);
+  }
+
+  private readNow(): void {
+    const connection = this[kConnection];
+    if (!connection || connection.closed || this.destroyed) return;
+    const native = binding();
+    for (let i = 0; i < READS_PER_EVENT && this.reading; i++) {
+      const chunk = this.readChunk ?? Buffer.allocUnsafe(Math.max(READ_CHUNK, this.readableHighWaterMark));
+      this.readChunk = null;
+      const n = native.read!(connection.fd, chunk);
+      if (n === UV_EAGAIN) {
+        this.readChunk = chunk;
+        connection.want(POLL_READABLE, true);
+        return;
+      }
+      if (n < 0) {
+        this.destroy(this.error(n, 'read'));
+        return;
+      }
+      if (n === 0) {
+        connection.want(POLL_READABLE, false);
+        this.reading = false;
+        this.push(null);
+        this.read(0); // as net: lets 'end' out even when nobody consumes data
+        return;
+      }
+      this.bytesRead += n;
+      this.idle.touch();
+      // A short read keeps the big buffer for the next one and hands out a copy.
+      let data: Buffer;
+      if (n < chunk.length >> 2) {
+        data = Buffer.from(chunk.subarray(0, n));
+        this.readChunk = chunk;
+      } else {
+        data = chunk.subarray(0, n);
+      }
+      this.reading = this.push(data);
+    }
+    // Stopped by backpressure (push() said enough): _read() resumes.
+    connection.want(POLL_READABLE, this.reading);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.pendingWrite = { buffers: [chunk], callback };
+    if (!this.connecting) this.flush();
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.pendingWrite = { buffers: chunks.map((c) => c.chunk), callback };
+    if (!this.connecting) this.flush();
+  }
+
+  // Writes as much of the pending batch as the kernel takes; waits for
+  // writability on EAGAIN or a short write.
+  private flush(): void {
+    const connection = this[kConnection];
+    const pending = this.pendingWrite;
+    if (!connection || connection.closed || !pending) return;
+    const native = binding();
+    while (pending.buffers.length > 0) {
+      const n = native.writev!(connection.fd, pending.buffers);
+      if (n === UV_EAGAIN) {
+        connection.want(POLL_WRITABLE, true);
+        return;
+      }
+      if (n < 0) {
+        this.pendingWrite = null;
+        connection.want(POLL_WRITABLE, false);
+        pending.callback(this.error(n, 'write'));
+        return;
+      }
+      this.bytesWritten += n;
+      this.idle.touch();
+      dropWritten(pending.buffers, n);
+    }
+    this.pendingWrite = null;
+    connection.want(POLL_WRITABLE, false);
+    pending.callback();
+  }
+
+  // end(): shutdown(SHUT_WR) once everything before it is written.
+  override _final(callback: (error?: Error | null) => void): void {
+    const connection = this[kConnection];
+    if (this.connecting || !connection) {
+      this.pendingFinal = callback;
+      return;
+    }
+    this.pendingFinal = null;
+    const status = connection.closed ? 0 : binding().shutdown(connection.fd, 1);
+    callback(status < 0 && status !== UV_ENOTCONN ? this.error(status, 'shutdown') : null);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.hadError = error !== null && error !== undefined;
+    this.idle.clear();
+    this.connecting = false;
+    this[kConnection]?.close();
+    this.pendingWrite = null;
+    this.readChunk = null;
+    callback(error);
+    // With hadError, as net.Socket's 'close'.
+    setImmediate(() => this.emit('close', this.hadError));
+  }
+
+  /** As net.Socket#setTimeout(): 'timeout' after `ms` idle; 0 disables. */
+  setTimeout(ms: number, callback?: () => void): this {
+    this.idle.set(ms, callback);
+    return this;
+  }
+
+  /** TCP-only: accepted and ignored, as net does for vsock (http calls it). */
+  setNoDelay(_noDelay?: boolean): this {
+    return this;
+  }
+
+  /** TCP-only: accepted and ignored. */
+  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
+    return this;
+  }
+
+  ref(): this {
+    this.refed = true;
+    this[kConnection]?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.refed = false;
+    this[kConnection]?.unref();
+    return this;
+  }
+
+  /** As net.Socket#destroySoon(): end(), then destroy once written. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  /** net's deprecated alias of writableLength. */
+  get bufferSize(): number {
+    return this.writableLength;
+  }
+
+  /** Addresses tried by net's autoSelectFamily: none for vsock. */
+  readonly autoSelectFamilyAttemptedAddresses: string[] = [];
+
+  /** As net.Socket#resetAndDestroy(); vsock has no RST, so it is destroy(). */
+  resetAndDestroy(): this {
+    return this.destroy();
+  }
+
+  /** Not supported: a vsock socket connects once. Call hvsock.connect() again. */
+  connect(..._args: unknown[]): this {
+    throw new HvsockError(
+      'ERR_HVSOCK_SOCKET_NOT_REUSABLE',
+      'an hvsock socket connects once: call hvsock.connect() for a new connection',
+    );
+  }
+}
+
+installEndpointGetters(PollSocket.prototype);
+
+/** Removes the first `n` bytes from a list of buffers, in place. */
+export function dropWritten(buffers: Buffer[], n: number): void {
+  let left = n;
+  while (left > 0 && buffers.length > 0) {
+    const first = buffers[0];
+    if (first.length <= left) {
+      left -= first.length;
+      buffers.shift();
+    } else {
+      buffers[0] = first.subarray(left);
+      left = 0;
+    }
+  }
+  while (buffers.length > 0 && buffers[0].length === 0) buffers.shift();
+}
+
+/** A PollSocket that reports `error` asynchronously and never connects. */
+export function failedPollSocket(options: PollSocketOptions, error: Error): PollSocket {
+  const socket = new PollSocket(options);
+  socket.connecting = true; // writes wait, so the real error is what the caller sees
+  process.nextTick(() => socket.destroy(error));
+  return socket;
+}
+
+/** connect()'s options as the poll path takes them (validated by connect()). */
+export interface PollConnectRequest {
+  endpoint: Endpoint;
+  settings: ConnectSettings;
+  allowHalfOpen?: boolean;
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** Opens and starts connecting a PollSocket (arguments already validated). */
+export function connectPollSocket(request: PollConnectRequest, listener?: () => void): PollSocket {
+  const options = { allowHalfOpen: request.allowHalfOpen };
+  // Aborted already: no descriptor is ever made, so nothing reaches the peer.
+  if (request.signal?.aborted) return failedPollSocket(options, abortError(request.signal));
+  const fd = openClientFd(SOCKET_STREAM, request.endpoint, request.settings);
+  if (fd instanceof Error) return failedPollSocket(options, fd);
+  const socket = new PollSocket(options);
+  try {
+    socket.attach(fd);
+  } catch (error) {
+    return failedPollSocket(options, error as Error);
+  }
+  if (request.signal) destroyOnAbort(socket, request.signal);
+  if (request.timeout !== undefined) socket.setTimeout(request.timeout);
+  socket.startConnect(request.endpoint, listener);
+  return socket;
+}
+
+/** The connection factory of a stream PollServer. */
+export function acceptPollSocket(fd: number, options: { allowHalfOpen?: boolean; pauseOnConnect?: boolean }): PollSocket {
+  const socket = new PollSocket({ allowHalfOpen: options.allowHalfOpen });
+  socket.accepted(fd);
+  if (options.pauseOnConnect) socket.pause();
+  else socket.read(0); // as net does for accepted sockets
+  return socket;
+}

@@ -1,0 +1,470 @@
+// SOCK_SEQPACKET message sockets (Linux >= 5.16 vsock): connected, reliable,
+// ordered, and every send() arrives as one 'message' of the same length.
+// Built on the poll path (PollConnection) for receiving; not a stream,
+// because a stream would merge and split messages.
+//
+// Sending: each message is one blocking send() on a threadpool thread
+// (native/blocking_send.cc), one at a time per socket, because a
+// non-blocking seqpacket send on Linux 6.1 that runs out of peer credit
+// mid-message returns EAGAIN after part of the message went out, and
+// resending merges the two at the peer (measured; test/seqpacket.test.ts).
+// send() returns false once queued bytes reach highWaterMark ('drain'
+// later), like Writable#write(). A message the kernel refuses for its size
+// (ENOMEM on 6.1, EMSGSIZE on later kernels: longer than the peer can
+// buffer) fails alone with ERR_HVSOCK_MESSAGE_TOO_LARGE, through send()'s
+// callback or else 'error' (dgram's convention); the connection stays up.
+import { EventEmitter } from 'node:events';
+import { errorAddress, type Endpoint } from './address';
+import { binding, POLL_READABLE, SOCKET_SEQPACKET } from './binding';
+import { HvsockError, invalidArgType, invalidArgValue, systemError, type HvsockSystemError } from './errors';
+import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './poll-connection';
+import {
+  IdleTimer,
+  installEndpointGetters,
+  kConnection,
+  localAddressInfo,
+  openClientFd,
+  type VsockEndpointGetters,
+} from './poll-common';
+import type { PollConnectRequest } from './poll-socket';
+import { abortError, destroyOnAbort, type ConnectOptions, type VsockAddressInfo } from './socket';
+
+/** Messages received per readiness event before yielding to the loop. */
+const MESSAGES_PER_EVENT = 64;
+/** Receive buffer when the kernel won't say its size (SO_VM_SOCKETS_BUFFER_SIZE default). */
+const DEFAULT_RECEIVE_BUFFER = 256 * 1024;
+/** Queued bytes at which send() starts returning false. */
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+const UV_ENOMEM = -12;
+const UV_EMSGSIZE = -90;
+
+/** connect() options for a message socket. */
+export interface SeqpacketConnectOptions extends ConnectOptions {
+  type: 'seqpacket';
+}
+
+/** Validates connect()/createServer()'s `type` option. */
+export function pickSocketType(value: unknown, name = 'options.type'): 'stream' | 'seqpacket' {
+  if (value === undefined || value === 'stream') return 'stream';
+  if (value === 'seqpacket') return 'seqpacket';
+  throw invalidArgValue(name, value, "must be 'stream' or 'seqpacket'");
+}
+
+/** A message the kernel refused for its size (send()'s callback or 'error'). */
+export interface MessageTooLargeError extends HvsockError {
+  /** The message's length in bytes. */
+  size: number;
+  /** The kernel's status (-ENOMEM on Linux 6.1, -EMSGSIZE later). */
+  errno: number;
+  syscall: 'send';
+}
+
+/** The error for a received message longer than the receive buffer (its tail is lost). */
+export interface MessageTruncatedError extends HvsockError {
+  /** Bytes kept (the receive buffer's size); the rest of the message was dropped by the kernel. */
+  received: number;
+}
+
+type SendCallback = (error: Error | null) => void;
+
+export interface SeqpacketOptions {
+  allowHalfOpen?: boolean;
+  /** Queued bytes at which send() starts returning false (default 64 KiB). */
+  highWaterMark?: number;
+}
+
+interface Outgoing {
+  message: Buffer;
+  callback: SendCallback | undefined;
+}
+
+export interface SeqpacketSocket extends VsockEndpointGetters {
+  on(event: 'message', listener: (message: Buffer) => void): this;
+  on(event: 'connect' | 'ready' | 'drain' | 'end' | 'finish' | 'timeout', listener: () => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'close', listener: (hadError: boolean) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** A connected SOCK_SEQPACKET vsock socket: send() messages, receive 'message' events. */
+export class SeqpacketSocket extends EventEmitter {
+  [kConnection]: PollConnection | null = null;
+  connecting = false;
+  destroyed = false;
+  /** Payload bytes received / sent (handed to the kernel). */
+  bytesRead = 0;
+  bytesWritten = 0;
+  readonly allowHalfOpen: boolean;
+  private readonly queue: Outgoing[] = [];
+  private readonly idle = new IdleTimer(this);
+  private endpoint: Endpoint | undefined;
+  private receiveBuffer: Buffer | null = null;
+  private readonly flags = new Int32Array(1);
+  private paused = false;
+  private readEnded = false;
+  private writeEnded = false; // end() called
+  private finished = false; // shutdown(SHUT_WR) done
+  private needDrain = false;
+  private refed = true;
+  private sending = false; // a send is on a threadpool thread (queue[0])
+  private queuedBytes = 0;
+  /** Queued bytes at which send() returns false. */
+  readonly highWaterMark: number;
+
+  constructor(options: SeqpacketOptions = {}) {
+    super();
+    this.allowHalfOpen = options.allowHalfOpen ?? false;
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  }
+
+  /** Takes ownership of a connected (or connecting) fd. Internal. */
+  attach(fd: number): void {
+    this[kConnection] = new PollConnection(fd, {
+      readable: () => this.receive(),
+      writable: () => undefined, // sends run on the threadpool, not on writability
+      failed: (status) => this.destroy(this.error(status, 'recvmsg')),
+    });
+    if (!this.refed) this[kConnection].unref();
+  }
+
+  /** Starts connecting the attached fd. Internal. */
+  startConnect(endpoint: Endpoint, listener?: () => void): void {
+    this.endpoint = endpoint;
+    this.connecting = true;
+    if (listener) this.once('connect', listener);
+    this[kConnection]?.connect(endpoint, (status) => {
+      if (status < 0) {
+        this.destroy(this.error(status, 'connect'));
+        return;
+      }
+      this.connecting = false;
+      this.opened();
+      this.emit('connect');
+      this.emit('ready');
+    });
+  }
+
+  /** Takes an accepted fd (already connected: no 'connect' event). Internal. */
+  accepted(fd: number): void {
+    this.attach(fd);
+    this[kConnection]?.learnNames();
+    this.endpoint = this[kConnection]?.peer;
+    this.opened();
+  }
+
+  // Connected: size the receive buffer and start moving messages.
+  private opened(): void {
+    // Sends block in the kernel on a threadpool thread (see the file
+    // comment); every call made here on the loop thread passes MSG_DONTWAIT.
+    const connection = this[kConnection];
+    const blocking = connection ? binding().setBlocking!(connection.fd, true) : 0;
+    if (blocking < 0) {
+      this.destroy(this.error(blocking, 'fcntl'));
+      return;
+    }
+    // The peer may send messages up to our receive buffer size (the kernel
+    // refuses longer ones with EMSGSIZE on its side), so a buffer of that
+    // size never truncates. Read once: set bufferSize before connecting.
+    const size = this[kConnection]?.bufferSize() ?? DEFAULT_RECEIVE_BUFFER;
+    this.receiveBuffer = Buffer.allocUnsafe(Math.max(size, 1));
+    this.idle.touch();
+    if (!this.paused) this[kConnection]?.want(POLL_READABLE, true);
+    if (this.queue.length > 0) this.pump();
+    else if (this.writeEnded) this.shutdownWrite();
+  }
+
+  private error(status: number, syscall: string): HvsockSystemError {
+    return systemError(status, syscall, this.endpoint ? errorAddress(this.endpoint) : undefined);
+  }
+
+  /** The largest message this end can receive whole (its receive buffer), once connected. */
+  get maxMessageSize(): number | undefined {
+    return this.receiveBuffer?.length;
+  }
+
+  /** Messages queued by send() that the kernel has not taken yet. */
+  get pendingMessages(): number {
+    return this.queue.length;
+  }
+
+  /** Bytes of those messages, as writableLength. */
+  get writableLength(): number {
+    return this.queuedBytes;
+  }
+
+  get pending(): boolean {
+    return this[kConnection] === null || this.connecting;
+  }
+
+  get timeout(): number | undefined {
+    return this.idle.ms || undefined;
+  }
+
+  address(): VsockAddressInfo | Record<string, never> {
+    return localAddressInfo(this[kConnection]);
+  }
+
+  /**
+   * Sends `data` (1 byte or more) as one message; the peer gets it whole as
+   * one 'message'. Messages go out in order, one blocking kernel send at a
+   * time off the loop thread. Returns false once the bytes queued and not
+   * yet taken by the kernel reach highWaterMark: wait for 'drain'.
+   * `callback(error)` runs once the kernel has taken the message or refused
+   * it (ERR_HVSOCK_MESSAGE_TOO_LARGE; without a callback that goes to
+   * 'error' and the connection stays up) or the socket closed first.
+   */
+  send(data: Uint8Array | string, callback?: SendCallback): boolean {
+    let message: Buffer;
+    if (typeof data === 'string') message = Buffer.from(data);
+    else if (data instanceof Uint8Array) message = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    else throw invalidArgType('data', 'of type string or an instance of Buffer or Uint8Array', data);
+    if (callback !== undefined && typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback);
+    // A 0-byte message would reach the peer as a 0-byte read, which is how
+    // recvmsg() reports the end of the connection: refuse it.
+    if (message.length === 0) throw invalidArgValue('data', '<empty>', 'must not be empty (a message has at least 1 byte)');
+    if (this.destroyed || this.writeEnded) {
+      const error = this.destroyed
+        ? new HvsockError('ERR_SOCKET_CLOSED', 'Socket is closed')
+        : Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+      process.nextTick(() => this.report(error, callback));
+      return false;
+    }
+    this.queue.push({ message, callback });
+    this.queuedBytes += message.length;
+    if (!this.connecting) this.pump();
+    const below = this.queuedBytes < this.highWaterMark;
+    if (!below) this.needDrain = true;
+    return below;
+  }
+
+  // Per-message errors: to the callback, else 'error' (dgram's convention).
+  private report(error: Error, callback: SendCallback | undefined): void {
+    if (callback) callback(error);
+    else this.emit('error', error);
+  }
+
+  // Hands the next queued message to a threadpool send, one at a time.
+  private pump(): void {
+    const connection = this[kConnection];
+    if (this.sending || this.queue.length === 0 || !connection || connection.closed || this.connecting) return;
+    this.sending = true;
+    const status = binding().sendBlocking!(connection.fd, this.queue[0].message, (result) => this.sent(result));
+    if (status < 0) {
+      this.sending = false;
+      this.destroy(this.error(status, 'send'));
+    }
+  }
+
+  private sent(result: number): void {
+    this.sending = false;
+    if (this.destroyed) return; // destroy() already failed the queue
+    const done = this.queue.shift() as Outgoing;
+    this.queuedBytes -= done.message.length;
+    if (result === UV_ENOMEM || result === UV_EMSGSIZE) {
+      const error = new HvsockError(
+        'ERR_HVSOCK_MESSAGE_TOO_LARGE',
+        `send: a ${done.message.length}-byte message is longer than the peer can buffer (its bufferSize)`,
+      ) as MessageTooLargeError;
+      error.size = done.message.length;
+      error.errno = result;
+      error.syscall = 'send';
+      process.nextTick(() => this.report(error, done.callback));
+    } else if (result < 0) {
+      const error = this.error(result, 'send');
+      done.callback?.(error);
+      this.destroy(error);
+      return;
+    } else {
+      this.bytesWritten += result;
+      this.idle.touch();
+      done.callback?.(null);
+    }
+    if (this.queue.length > 0) {
+      this.pump();
+      return;
+    }
+    if (this.writeEnded) this.shutdownWrite();
+    if (this.needDrain) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  private receive(): void {
+    const connection = this[kConnection];
+    const buffer = this.receiveBuffer;
+    if (!connection || connection.closed || !buffer) return;
+    const native = binding();
+    const truncated = binding().constants.MSG_TRUNC ?? 0x20;
+    for (let i = 0; i < MESSAGES_PER_EVENT && !this.paused && !this.destroyed; i++) {
+      const n = native.recvmsg!(connection.fd, buffer, this.flags);
+      if (n === UV_EAGAIN) return;
+      if (n < 0) {
+        this.destroy(this.error(n, 'recvmsg'));
+        return;
+      }
+      if (n === 0) {
+        this.onReadEnd();
+        return;
+      }
+      if (this.flags[0] & truncated) {
+        const error = new HvsockError(
+          'ERR_HVSOCK_MESSAGE_TRUNCATED',
+          `a received message was longer than the receive buffer (${buffer.length} bytes): its tail was dropped`,
+        ) as MessageTruncatedError;
+        error.received = n;
+        this.destroy(error);
+        return;
+      }
+      this.bytesRead += n;
+      this.idle.touch();
+      this.emit('message', Buffer.from(buffer.subarray(0, n)));
+    }
+    if (this.paused) connection.want(POLL_READABLE, false);
+  }
+
+  private onReadEnd(): void {
+    this.readEnded = true;
+    this[kConnection]?.want(POLL_READABLE, false);
+    this.emit('end');
+    if (!this.allowHalfOpen) this.end();
+    this.closeIfDone();
+  }
+
+  /** Stops 'message' events (and reading: the kernel's queue fills, the peer's sends wait). */
+  pause(): this {
+    this.paused = true;
+    this[kConnection]?.want(POLL_READABLE, false);
+    return this;
+  }
+
+  resume(): this {
+    this.paused = false;
+    if (!this.connecting && !this.readEnded && this.receiveBuffer) this[kConnection]?.want(POLL_READABLE, true);
+    return this;
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Sends `data` (if given) as a last message, then shuts down this end's
+   * sending side once the queue is flushed: the peer gets 'end'. Receiving
+   * goes on with allowHalfOpen; otherwise the socket closes once the peer
+   * ends too.
+   */
+  end(data?: Uint8Array | string, callback?: () => void): this {
+    if (typeof data === 'function') {
+      callback = data as () => void;
+      data = undefined;
+    }
+    if (data !== undefined) this.send(data);
+    if (callback) this.once('finish', callback);
+    if (this.writeEnded || this.destroyed) return this;
+    this.writeEnded = true;
+    if (!this.connecting && this.queue.length === 0 && !this.sending) this.shutdownWrite();
+    return this;
+  }
+
+  private shutdownWrite(): void {
+    const connection = this[kConnection];
+    if (this.finished || !connection || connection.closed) return;
+    this.finished = true;
+    const status = binding().shutdown(connection.fd, 1);
+    if (status < 0 && status !== UV_ENOTCONN) {
+      this.destroy(this.error(status, 'shutdown'));
+      return;
+    }
+    process.nextTick(() => {
+      this.emit('finish');
+      this.closeIfDone();
+    });
+  }
+
+  private closeIfDone(): void {
+    if (this.readEnded && this.finished && !this.destroyed) this.destroy();
+  }
+
+  /** Closes the socket at once (queued messages are dropped). Idempotent; 'close' once. */
+  destroy(error?: Error): this {
+    if (this.destroyed) return this;
+    this.destroyed = true;
+    this.connecting = false;
+    this.idle.clear();
+    const connection = this[kConnection];
+    // A send blocked on its thread holds a dup of the fd: shut the socket
+    // down so it returns (EPIPE) and the peer sees the end now.
+    if (this.sending && connection && !connection.closed) binding().shutdown(connection.fd, 2);
+    connection?.close();
+    const dropped = this.queue.splice(0);
+    this.queuedBytes = 0;
+    this.receiveBuffer = null;
+    process.nextTick(() => {
+      const closed = new HvsockError('ERR_SOCKET_CLOSED', 'Socket is closed');
+      for (const { callback } of dropped) callback?.(error ?? closed);
+      if (error) this.emit('error', error);
+    });
+    // A later turn than 'error', as net.Socket's 'close'.
+    setImmediate(() => this.emit('close', error !== undefined));
+    return this;
+  }
+
+  setTimeout(ms: number, callback?: () => void): this {
+    this.idle.set(ms, callback);
+    return this;
+  }
+
+  ref(): this {
+    this.refed = true;
+    this[kConnection]?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.refed = false;
+    this[kConnection]?.unref();
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.destroyed) return;
+    const closed = new Promise((resolve) => this.once('close', resolve));
+    this.destroy();
+    await closed;
+  }
+}
+
+installEndpointGetters(SeqpacketSocket.prototype);
+
+function failedSeqpacket(allowHalfOpen: boolean | undefined, error: Error): SeqpacketSocket {
+  const socket = new SeqpacketSocket({ allowHalfOpen });
+  socket.connecting = true; // sends queue, so the real error is what the caller sees
+  process.nextTick(() => socket.destroy(error));
+  return socket;
+}
+
+/** Opens and starts connecting a SeqpacketSocket (arguments already validated by connect()). */
+export function connectSeqpacket(request: PollConnectRequest, listener?: () => void): SeqpacketSocket {
+  if (request.signal?.aborted) return failedSeqpacket(request.allowHalfOpen, abortError(request.signal));
+  const fd = openClientFd(SOCKET_SEQPACKET, request.endpoint, request.settings);
+  if (fd instanceof Error) return failedSeqpacket(request.allowHalfOpen, fd);
+  const socket = new SeqpacketSocket({ allowHalfOpen: request.allowHalfOpen });
+  try {
+    socket.attach(fd);
+  } catch (error) {
+    return failedSeqpacket(request.allowHalfOpen, error as Error);
+  }
+  if (request.signal) destroyOnAbort(socket, request.signal);
+  if (request.timeout !== undefined) socket.setTimeout(request.timeout);
+  socket.startConnect(request.endpoint, listener);
+  return socket;
+}
+
+/** The connection factory of a SEQPACKET server. */
+export function acceptSeqpacket(fd: number, options: { allowHalfOpen?: boolean; pauseOnConnect?: boolean }): SeqpacketSocket {
+  const socket = new SeqpacketSocket({ allowHalfOpen: options.allowHalfOpen });
+  if (options.pauseOnConnect) socket.pause();
+  socket.accepted(fd);
+  return socket;
+}

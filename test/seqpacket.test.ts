@@ -1,0 +1,316 @@
+// SOCK_SEQPACKET message sockets over real AF_VSOCK (CID 1, vsock_loopback,
+// Linux 6.1) in the rig's guest: boundaries, order, backpressure, oversize
+// messages, end/close, errors.
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertInTestGuest } from './helpers/guest';
+import { hvsock } from './helpers/hvsock';
+import { freshPort } from './helpers/streams';
+
+import type { SeqpacketServer } from '../lib/index';
+
+type Message = InstanceType<typeof hvsock.SeqpacketSocket>;
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+let fdsBefore: number;
+
+beforeAll(() => {
+  assertInTestGuest();
+  fdsBefore = openFds();
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(openFds()).toBe(fdsBefore);
+});
+
+async function listen(onConnection?: (socket: Message) => void, options: Record<string, unknown> = {}): Promise<{ server: SeqpacketServer; port: number }> {
+  const server = hvsock.createServer({ type: 'seqpacket', ...options }, onConnection);
+  const port = freshPort();
+  server.listen({ port });
+  await once(server, 'listening');
+  return { server, port };
+}
+
+async function connect(port: number, options: Record<string, unknown> = {}): Promise<Message> {
+  const socket = hvsock.connect({ cid: hvsock.Cid.LOCAL, port, type: 'seqpacket', ...options });
+  await once(socket, 'connect');
+  return socket;
+}
+
+// Echoes every message back as it came.
+const echo = (socket: Message): void => {
+  socket.on('message', (message) => socket.send(message));
+};
+
+function closeServer(server: SeqpacketServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** A promise and its resolve function. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Collects `count` messages. */
+function collect(socket: Message, count: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const got: Buffer[] = [];
+    const onMessage = (message: Buffer): void => {
+      got.push(message);
+      if (got.length === count) {
+        socket.off('message', onMessage);
+        resolve(got);
+      }
+    };
+    socket.on('message', onMessage);
+    socket.once('error', reject);
+  });
+}
+
+describe('seqpacket connect() / createServer()', () => {
+  it('gives message sockets with vsock addresses on both ends', async () => {
+    const accepted = deferred<Message>();
+    const { server, port } = await listen(accepted.resolve);
+    expect(server).toBeInstanceOf(hvsock.PollServer);
+    expect(server.address()).toMatchObject({ family: 'vsock', port, cid: hvsock.Cid.ANY });
+    const client = await connect(port);
+    const peer = await accepted.promise;
+    expect(client).toBeInstanceOf(hvsock.SeqpacketSocket);
+    expect(peer).toBeInstanceOf(hvsock.SeqpacketSocket);
+    expect(client).toMatchObject({ remoteCid: 1, remotePort: port, remoteFamily: 'vsock', remoteAddress: '1' });
+    expect(peer.localPort).toBe(port);
+    expect(peer.remotePort).toBe(client.localPort);
+    expect(client.maxMessageSize).toBe(client.vsockBufferSize);
+    client.destroy();
+    peer.destroy();
+    await closeServer(server);
+  });
+
+  it('preserves message boundaries for sizes from 1 B to 64 KiB, in order', async () => {
+    const { server, port } = await listen(echo);
+    const client = await connect(port);
+    const sizes = [1, 2, 3, 7, 100, 1023, 1024, 1025, 4095, 4096, 4097, 32768, 65535, 65536];
+    const sent = sizes.map((size) => randomBytes(size));
+    const back = collect(client, sent.length);
+    for (const message of sent) client.send(message);
+    const got = await back;
+    expect(got.map((m) => m.length)).toEqual(sizes);
+    got.forEach((message, i) => expect(message.equals(sent[i])).toBe(true));
+    client.destroy();
+    await closeServer(server);
+  });
+
+  it('moves 10,000 messages of mixed sizes, checksummed, honouring drain', { timeout: 240_000 }, async () => {
+    const count = 10_000;
+    const received = deferred<{ n: number; digest: string; lengths: string }>();
+    const { server, port } = await listen((socket) => {
+      const hash = createHash('sha256');
+      const lengths = createHash('sha256');
+      let n = 0;
+      socket.on('message', (message: Buffer) => {
+        hash.update(message);
+        lengths.update(`${message.length},`);
+        n += 1;
+        if (n === count) received.resolve({ n, digest: hash.digest('hex'), lengths: lengths.digest('hex') });
+      });
+    });
+    const client = await connect(port);
+    const hash = createHash('sha256');
+    const lengths = createHash('sha256');
+    const block = randomBytes(24_000);
+    let falses = 0;
+    for (let i = 0; i < count; i++) {
+      // Sizes cycle through 1..20000, which do not divide the peer's 256 KiB buffer.
+      const size = 1 + ((i * 7919) % 20_000);
+      const message = block.subarray(i % 4000, (i % 4000) + size);
+      hash.update(message);
+      lengths.update(`${size},`);
+      if (!client.send(message)) {
+        falses += 1;
+        await once(client, 'drain');
+      }
+    }
+    const result = await received.promise;
+    expect(result).toEqual({ n: count, digest: hash.digest('hex'), lengths: lengths.digest('hex') });
+    expect(falses).toBeGreaterThan(0); // backpressure was exercised
+    client.destroy();
+    await closeServer(server);
+  });
+
+  it('keeps boundaries when the peer\'s credit runs out mid-message (paused receiver)', async () => {
+    // 100000-byte messages do not divide the 256 KiB receive buffer: a
+    // non-blocking send on Linux 6.1 would send part of the third one,
+    // report EAGAIN, and a resend would merge them at the peer.
+    let peer: Message | undefined;
+    const { server, port } = await listen((socket) => {
+      peer = socket;
+      socket.pause();
+    });
+    const client = await connect(port);
+    const sent = Array.from({ length: 6 }, () => randomBytes(100_000));
+    const callbacks = sent.map((message) => new Promise<Error | null>((resolve) => client.send(message, resolve)));
+    while (peer === undefined) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(client.pendingMessages).toBeGreaterThan(0); // the kernel is full: sends wait
+    const got = collect(peer, sent.length);
+    peer.resume();
+    const messages = await got;
+    expect(messages.map((m) => m.length)).toEqual(sent.map((m) => m.length));
+    messages.forEach((message, i) => expect(message.equals(sent[i])).toBe(true));
+    expect(await Promise.all(callbacks)).toEqual(sent.map(() => null));
+    client.destroy();
+    peer.destroy();
+    await closeServer(server);
+  });
+
+  it('sends a message of exactly the peer\'s buffer size; one byte more fails alone with ERR_HVSOCK_MESSAGE_TOO_LARGE', async () => {
+    const { server, port } = await listen(echo);
+    const client = await connect(port);
+    const size = client.vsockBufferSize as number; // both ends have the kernel default
+    const whole = randomBytes(size);
+    const back = collect(client, 1);
+    client.send(whole);
+    expect((await back)[0].equals(whole)).toBe(true);
+    // The kernel refuses it: ENOMEM on 6.1 (EMSGSIZE on later kernels).
+    const [error] = await new Promise<[Error | null]>((resolve) => client.send(randomBytes(size + 1), (e) => resolve([e])));
+    expect(error).toMatchObject({ code: 'ERR_HVSOCK_MESSAGE_TOO_LARGE', size: size + 1, syscall: 'send' });
+    expect([-12, -90]).toContain((error as unknown as { errno: number }).errno);
+    // Without a callback it is an 'error' event; the connection stays up.
+    client.send(randomBytes(size + 1));
+    const [emitted] = await once(client, 'error');
+    expect(emitted.code).toBe('ERR_HVSOCK_MESSAGE_TOO_LARGE');
+    expect(client.destroyed).toBe(false);
+    const after = collect(client, 1);
+    client.send('still here');
+    expect((await after)[0].toString()).toBe('still here');
+    client.destroy();
+    await closeServer(server);
+  });
+
+  it('end(): the peer gets its last message, then end; with allowHalfOpen it can still answer', async () => {
+    const { server, port } = await listen((socket) => {
+      const got: string[] = [];
+      socket.on('message', (m: Buffer) => got.push(m.toString()));
+      socket.on('end', () => socket.end(`got ${got.join('+')}`));
+    });
+    const client = await connect(port, { allowHalfOpen: true });
+    const events: string[] = [];
+    const answer = collect(client, 1);
+    client.on('end', () => events.push('end')).on('close', (hadError: boolean) => events.push(`close:${hadError}`));
+    client.send('a');
+    client.end('b');
+    expect((await answer)[0].toString()).toBe('got a+b');
+    await once(client, 'close');
+    expect(events).toEqual(['end', 'close:false']);
+    expect(() => client.destroy()).not.toThrow(); // idempotent
+    await closeServer(server);
+  });
+
+  it('send() after end() reports ERR_STREAM_WRITE_AFTER_END; close comes once', async () => {
+    const { server, port } = await listen((socket) => socket.resume());
+    const client = await connect(port);
+    client.end();
+    const [error] = await new Promise<[Error | null]>((resolve) => client.send('late', (e) => resolve([e])));
+    expect(error).toMatchObject({ code: 'ERR_STREAM_WRITE_AFTER_END' });
+    let closes = 0;
+    client.on('close', () => closes++);
+    await once(client, 'close');
+    client.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closes).toBe(1);
+    await closeServer(server);
+  });
+
+  it('destroy() while a send waits for credit returns at once and fails the queue', async () => {
+    let peer: Message | undefined;
+    const { server, port } = await listen((socket) => {
+      peer = socket;
+      socket.pause();
+    });
+    const client = await connect(port);
+    const results = Array.from({ length: 5 }, () => new Promise<Error | null>((resolve) => client.send(randomBytes(100_000), resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.destroy();
+    await once(client, 'close');
+    const errors = await Promise.all(results);
+    expect(errors.slice(0, 2)).toEqual([null, null]);
+    expect(errors.slice(3).every((e) => (e as { code?: string } | null)?.code === 'ERR_SOCKET_CLOSED')).toBe(true);
+    peer?.destroy();
+    await closeServer(server);
+  });
+
+  it('validates send() arguments synchronously', async () => {
+    const { server, port } = await listen();
+    const client = await connect(port);
+    expect(() => client.send(Buffer.alloc(0))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => client.send(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => client.send('x', 'nope' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => hvsock.connect({ cid: 1, port, type: 'dgram' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    client.destroy();
+    await closeServer(server);
+  });
+});
+
+describe('seqpacket failures', () => {
+  it('no listener: ECONNRESET with the address, as for streams', async () => {
+    const port = freshPort();
+    const socket = hvsock.connect({ cid: hvsock.Cid.LOCAL, port, type: 'seqpacket' });
+    const [error] = await once(socket, 'error');
+    expect(error).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'connect', cid: 1, port, address: `vsock://1:${port}` });
+    await once(socket, 'close');
+  });
+
+  it('a stream listener on the port: the seqpacket connect is reset', async () => {
+    const stream = hvsock.createServer({ io: 'poll' });
+    const port = freshPort();
+    stream.listen({ port });
+    await once(stream, 'listening');
+    const socket = hvsock.connect({ cid: hvsock.Cid.LOCAL, port, type: 'seqpacket' });
+    const [error] = await once(socket, 'error');
+    expect(error).toMatchObject({ code: 'ECONNRESET', syscall: 'connect' });
+    await new Promise((resolve) => stream.close(resolve));
+  });
+
+  it('EADDRINUSE for a busy port, and AbortSignal while connecting', async () => {
+    const { server, port } = await listen();
+    const second = hvsock.createServer({ type: 'seqpacket' });
+    second.listen({ port });
+    const [error] = await once(second, 'error');
+    expect(error).toMatchObject({ code: 'EADDRINUSE', syscall: 'listen', port });
+    const controller = new AbortController();
+    const socket = hvsock.connect({ cid: 1, port, type: 'seqpacket', signal: controller.signal });
+    controller.abort();
+    const [aborted] = await once(socket, 'error');
+    expect(aborted).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    await closeServer(server);
+  });
+});
+
+describe('seqpacket lifecycle', () => {
+  it('examples/seqpacket.js runs and prints each message whole', () => {
+    const run = spawnSync(process.execPath, [path.join(__dirname, '..', 'examples', 'seqpacket.js'), String(freshPort())], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run).toMatchObject({ status: 0, stderr: '', stdout: 'message: "hello"\nmessage: 40000 bytes\nmessage: "bye"\n' });
+  });
+
+  it('a Worker terminated with sends blocked in the kernel: no crash, no hang, no leaked fds', () => {
+    const run = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-seqpacket.js'), String(freshPort())], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run).toMatchObject({ status: 0, signal: null });
+    const { before, after, leaked } = JSON.parse(run.stdout);
+    expect(leaked).toEqual([]);
+    expect(after).toBe(before);
+  });
+});
