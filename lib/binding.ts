@@ -85,12 +85,23 @@ export function replaceBindingForTesting(replacement?: NativeBinding): void {
   cached = replacement;
 }
 
-/** The addon for this platform (prebuild or local build), loaded once. */
+/**
+ * The addon for this platform (prebuild or local build), loaded once.
+ *
+ * HVSOCK_ADDON_PATH (absolute path of a .node file) loads that build instead:
+ * for testing other builds of the same sources, such as the sanitizer build
+ * in build-asan/ (npm run test:asan). Not meant for production use.
+ */
 export function binding(): NativeBinding {
   if (cached === undefined) {
-    // node-gyp-build looks in prebuilds/ first, then build/Release.
-    const load = require('node-gyp-build') as (dir: string) => NativeBinding;
-    cached = load(path.join(__dirname, '..'));
+    const override = process.env.HVSOCK_ADDON_PATH;
+    if (override) {
+      cached = require(path.resolve(override)) as NativeBinding;
+    } else {
+      // node-gyp-build looks in prebuilds/ first, then build/Release.
+      const load = require('node-gyp-build') as (dir: string) => NativeBinding;
+      cached = load(path.join(__dirname, '..'));
+    }
   }
   return cached;
 }
