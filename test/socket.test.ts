@@ -2,14 +2,14 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { randomBytes, createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openFds as listFds } from './helpers/fds';
 import { assertInTestGuest } from './helpers/guest';
 import { hvsock } from './helpers/hvsock';
 import { connectLoopback, digestUntilEnd, freshPort, listenOnFreshPort, readAll, sendPattern } from './helpers/streams';
 
 const { Cid, VmId, serviceIdFromPort } = hvsock;
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+const openFds = (): number => listFds().length;
 
 let echo: ReturnType<typeof hvsock.createServer>;
 let echoPort: number;
