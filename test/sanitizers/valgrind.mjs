@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureAptTool } from '../vm/setup.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const OUR_OBJECT = /hvsock\.node$/;
@@ -36,11 +37,12 @@ export function parseMemcheckXml(xml) {
   });
 }
 
+const valgrind = ensureAptTool('valgrind', 'valgrind'); // installs it (apt) when missing, as the rig does qemu
 const dir = mkdtempSync(join(tmpdir(), 'hvsock-valgrind-'));
 const xmlFile = join(dir, 'memcheck.xml');
 const started = Date.now();
 const run = spawnSync(
-  'valgrind',
+  valgrind,
   [
     '--tool=memcheck',
     '--leak-check=full',
@@ -57,7 +59,7 @@ const run = spawnSync(
   { cwd: root, stdio: 'inherit' },
 );
 if (run.error) {
-  console.error(`[valgrind] could not run valgrind (${run.error.message}): apt-get install valgrind`);
+  console.error(`[valgrind] could not run valgrind: ${run.error.message}`);
   process.exit(1);
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(0);

@@ -57,7 +57,7 @@ function aptHas(pkg) {
 }
 
 /** The path of `binary`, installing the Debian package `pkg` when it is missing. */
-function ensureAptTool(binary, pkg) {
+export function ensureAptTool(binary, pkg) {
   const found = which(binary);
   if (found) return found;
   if (!aptHas(pkg)) throw new SetupError(`apt has no package ${pkg}`);
