@@ -22,7 +22,28 @@ export default defineConfig({
     teardownTimeout: 30_000,
     projects: [
       { extends: true, test: { name: 'host', include: HOST_TESTS } },
-      { extends: true, test: { name: 'guest', include: ['test/**/*.test.ts'], exclude: [...HOST_TESTS, 'test/win/**'] } },
+      {
+        extends: true,
+        test: {
+          name: 'guest',
+          include: ['test/**/*.test.ts'],
+          exclude: [...HOST_TESTS, 'test/win/**', 'test/stress/**'],
+          // Each file must close every descriptor it opens (test/setup/fd-check.ts).
+          setupFiles: ['test/setup/fd-check.ts'],
+        },
+      },
+      // `stress`: long fault/load runs in the guest (npm run test:stress), kept
+      // out of `guest` so the main suite stays quick. One file at a time: they
+      // measure memory and descriptors.
+      {
+        extends: true,
+        test: {
+          name: 'stress',
+          include: ['test/stress/**/*.stress.test.ts'],
+          setupFiles: ['test/setup/fd-check.ts'],
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -12,7 +12,9 @@ beforeAll(() => assertInTestGuest());
 function runFixture(name: string, ...args: string[]) {
   const result = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', name), ...args], {
     encoding: 'utf8',
-    timeout: 30_000,
+    // Longer when asked: the sanitizer run (test/sanitizers/asan.mjs) checks
+    // every fixture's exit for leaks, which takes seconds under TCG.
+    timeout: Number(process.env.HVSOCK_FIXTURE_TIMEOUT_MS) || 30_000,
   });
   return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { randomBytes, createHash } from 'node:crypto';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openFds as listFds } from './helpers/fds';
 import { assertInTestGuest } from './helpers/guest';
 import { hvsock } from './helpers/hvsock';
 import { onPollPath } from './helpers/io-path';
@@ -12,14 +12,7 @@ import { connectLoopback, digestUntilEnd, freshPort, listenOnFreshPort, readAll,
 
 const { Cid, VmId, serviceIdFromPort } = hvsock;
 // Open descriptors with what they point at, so a leak names itself.
-const openFds = (): string[] =>
-  readdirSync('/proc/self/fd').map((fd) => {
-    try {
-      return `${fd} -> ${readlinkSync(`/proc/self/fd/${fd}`)}`;
-    } catch {
-      return fd; // readdir's own descriptor, gone by now
-    }
-  });
+const openFds = listFds;
 
 let echo: ReturnType<typeof hvsock.createServer>;
 let echoPort: number;
