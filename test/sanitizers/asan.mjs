@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { asanAddon, asanDir, buildAsan } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DEFAULT_FILES = ['test/socket.test.ts', 'test/server.test.ts', 'test/lifecycle.test.ts'];
+const DEFAULT_FILES = ['test/socket.test.ts', 'test/server.test.ts', 'test/lifecycle.test.ts', 'test/seqpacket.test.ts'];
 // The 1 GiB transfers run through Node's own Pipe handle, not the addon, and
 // take minutes under TCG with the ASan allocator: the main suite covers them.
 const SKIP_BULK = ['-t', '^(?!.*1 GiB)'];
