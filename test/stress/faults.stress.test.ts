@@ -19,7 +19,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-function closeServer(server: net.Server): Promise<void> {
+function closeServer(server: { close(callback: () => void): unknown }): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 

@@ -21,7 +21,7 @@ const CYCLES = Number(process.env.HVSOCK_STRESS_CYCLES ?? 10_000);
 
 beforeAll(() => assertInTestGuest());
 
-function closeServer(server: net.Server): Promise<void> {
+function closeServer(server: { close(callback: () => void): unknown }): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
