@@ -51,12 +51,36 @@ function nodeGyp() {
   return createRequire(join(npmDir, 'package.json')).resolve('node-gyp/bin/node-gyp.js');
 }
 
+/**
+ * gyp files are Python literals: here, JSON plus `#` comments and trailing
+ * commas. Drops both (outside strings) so JSON.parse can read binding.gyp.
+ */
+export function parseGyp(text) {
+  let out = '';
+  let quote = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === quote) quote = null;
+    } else if (c === '"') {
+      quote = c; // binding.gyp uses double-quoted strings only
+      out += c;
+    } else if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else out += c;
+  }
+  return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
+}
+
 export function buildAsan() {
   let gyp;
   try {
-    gyp = JSON.parse(readFileSync(join(root, 'binding.gyp'), 'utf8'));
+    gyp = parseGyp(readFileSync(join(root, 'binding.gyp'), 'utf8'));
   } catch (e) {
-    throw new Error(`binding.gyp must stay plain JSON for the sanitizer build: ${e.message}`);
+    throw new Error(`binding.gyp could not be read for the sanitizer build: ${e.message}`);
   }
   mkdirSync(asanDir, { recursive: true });
   writeFileSync(join(asanDir, 'binding.gyp'), JSON.stringify(sanitizedGyp(gyp), null, 2) + '\n');
