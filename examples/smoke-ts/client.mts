@@ -2,10 +2,10 @@
 // it connects). Shows the typed surface a user writes against.
 import * as https from 'node:https';
 import * as tls from 'node:tls';
-import { Cid, connect, createHttpsAgent, parseAddress, vsockAddressOf, type VsockSocket, type VsockConnectionAddresses } from 'hvsock';
+import { Cid, connect, createHttpsAgent, parseAddress, vsockAddressOf, type HvsockSocket, type VsockConnectionAddresses } from 'hvsock';
 
 export function echo(port: number, payload: string): Promise<string> {
-  const socket: VsockSocket = connect({ cid: Cid.LOCAL, port, connectTimeout: 1_000 });
+  const socket: HvsockSocket = connect({ cid: Cid.LOCAL, port, connectTimeout: 1_000 });
   const cid: number | undefined = socket.remoteCid;
   void cid;
   return new Promise((resolve, reject) => {

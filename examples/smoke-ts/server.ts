@@ -14,8 +14,9 @@ export function serve(port: number): http.Server {
   });
 }
 
-export function listener(): hvsock.VsockServer {
-  const server: hvsock.VsockServer = hvsock.createServer({ allowHalfOpen: true }, (socket: hvsock.VsockSocket) => {
+export function listener(): hvsock.HvsockServer {
+  // HvsockServer / HvsockSocket: a net.Server / net.Socket, or their poll-path twins (io option, HVSOCK_IO).
+  const server: hvsock.HvsockServer = hvsock.createServer({ allowHalfOpen: true }, (socket: hvsock.HvsockSocket) => {
     const vmId: string | undefined = socket.remoteVmId;
     socket.end(vmId ?? 'no vm id');
   });
