@@ -4,10 +4,14 @@
 // socket. It can't carry the vsock getters, and its remoteAddress reads the
 // wrapped Node handle, which formats no vsock address. Node keeps the wrapped
 // socket as `_parent` on both the client and the server side (Node 20-24),
-// so follow that chain down to the VsockSocket.
+// so follow that chain down to the VsockSocket. A poll-path socket is a plain
+// Duplex, which TLS wraps in Node's JSStreamSocket instead (no `_parent`):
+// see wrappedDuplex().
 import type * as stream from 'node:stream';
 import { invalidArgType } from './errors';
-import { VsockSocket, type VsockAddressInfo } from './socket';
+import { kConnection } from './poll-common';
+import { PollSocket } from './poll-socket';
+import { describeEndpoint, VsockSocket, type VsockAddressInfo } from './socket';
 
 /** Both ends of a vsock connection, as vsockAddressOf() reports them. */
 export interface VsockConnectionAddresses {
@@ -20,11 +24,24 @@ export interface VsockConnectionAddresses {
 // TLS over TLS is two levels; more would be a loop or not ours.
 const MAX_WRAPPING = 4;
 
-function vsockSocketUnder(socket: object): VsockSocket | undefined {
+/**
+ * The Duplex a TLSSocket runs over when it isn't a net.Socket: Node keeps it
+ * as JSStreamSocket#stream, reachable as tls.ssl._parent[owner_symbol]
+ * (Node 20-24 internals; undefined if they change, never a throw).
+ */
+function wrappedDuplex(socket: object): unknown {
+  const handle = (socket as { ssl?: { _parent?: unknown } }).ssl?._parent;
+  if (typeof handle !== 'object' || handle === null) return undefined;
+  const owner = Object.getOwnPropertySymbols(handle).find((symbol) => symbol.description === 'owner_symbol');
+  const jsStreamSocket = owner === undefined ? undefined : (handle as Record<symbol, unknown>)[owner];
+  return (jsStreamSocket as { stream?: unknown } | undefined)?.stream;
+}
+
+function vsockSocketUnder(socket: object): VsockSocket | PollSocket | undefined {
   let current: unknown = socket;
   for (let depth = 0; depth <= MAX_WRAPPING && typeof current === 'object' && current !== null; depth += 1) {
-    if (current instanceof VsockSocket) return current;
-    current = (current as { _parent?: unknown })._parent;
+    if (current instanceof VsockSocket || current instanceof PollSocket) return current;
+    current = (current as { _parent?: unknown })._parent ?? wrappedDuplex(current);
   }
   return undefined;
 }
@@ -42,5 +59,9 @@ export function vsockAddressOf(socket: stream.Duplex): VsockConnectionAddresses 
   if (typeof socket !== 'object' || socket === null) throw invalidArgType('socket', 'an instance of stream.Duplex', socket);
   const vsock = vsockSocketUnder(socket);
   if (vsock === undefined) return undefined;
+  if (vsock instanceof PollSocket) {
+    const peer = vsock[kConnection]?.peer;
+    return { local: complete(vsock.address()), remote: peer ? describeEndpoint(peer) : undefined };
+  }
   return { local: complete(vsock._getsockname()), remote: complete(vsock._getpeername()) };
 }
