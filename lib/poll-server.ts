@@ -9,8 +9,8 @@ import { binding, POLL_READABLE, SOCKET_STREAM, type NativePoller } from './bind
 import { HvsockError, invalidArgType, systemError } from './errors';
 import { isFdListenOptions, type FdListenOptions } from './fd';
 import { UV_EAGAIN } from './poll-connection';
-import { definedOnly, openBoundSocket, pickListenArguments, type ListenOptions } from './server';
-import { pickSocketSettings, type SocketSettings } from './settings';
+import { openBoundSocket, pickListenArguments, type ListenOptions } from './server';
+import { definedOnly, pickSocketSettings, type SocketSettings } from './settings';
 import { describeEndpoint, type VsockAddressInfo } from './socket';
 
 const UV_ECONNABORTED = -103;

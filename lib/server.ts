@@ -14,7 +14,7 @@ import { binding, SOCKET_SEQPACKET, SOCKET_STREAM } from './binding';
 import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
 import { adoptListener, handleOf, type StreamHandle } from './handles';
 import { isFdListenOptions, listenFd, type FdListenOptions } from './fd';
-import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
+import { applySettings, definedOnly, pickSocketSettings, type SocketSettings } from './settings';
 import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type HvsockSocket, type VsockSocket } from './socket';
 import { parseAddress } from './uri';
 import { adoptAcceptedConnection, hyperVServerAddress, listenHyperV } from './win/server';
@@ -200,10 +200,6 @@ export class VsockServer extends net.Server {
     }
     return super.emit(event, ...args);
   }
-}
-
-export function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Creates a VsockServer, as net.createServer() does (a PollServer on the poll path). */

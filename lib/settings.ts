@@ -100,3 +100,8 @@ export function applySettings(fd: number, settings: ConnectSettings): AppliedFai
   }
   return undefined;
 }
+
+/** `value` without its undefined entries, so spreading it over defaults keeps them. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

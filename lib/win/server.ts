@@ -11,6 +11,7 @@ import { binding } from '../binding';
 import { HvsockError, invalidArgType, outOfRange } from '../errors';
 import { followHandle, handleOf, newTcpHandle, type StreamHandle } from '../handles';
 import { warnIfWslMissesWildcard } from '../hyperv-host';
+import { definedOnly } from '../settings';
 import { parseAddress } from '../uri';
 import {
   decodeHvEndpoint,
@@ -148,8 +149,4 @@ export function listenHyperV(
 export function hyperVServerAddress(server: net.Server): HyperVAddressInfo | null {
   const local = (server as HvServer)[kLocal];
   return server.listening && local ? describeHvEndpoint(local) : null;
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
