@@ -1,5 +1,5 @@
 // The in-guest half of `npm run bench` (run.mjs starts it through the rig):
-//   node bench/guest.mjs <out.json> [--quick]
+//   node bench/guest.mjs <out.json> '<options JSON: quick, full, bufferSweep, bulkMiB, only>'
 // Refuses to run anywhere but the rig's guest: it connects AF_VSOCK sockets.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -7,9 +7,8 @@ import { assertInTestGuest } from './lib/guard.mjs';
 import { runSuite } from './lib/suite.mjs';
 
 assertInTestGuest('the vsock benchmarks');
-const [out, ...flags] = process.argv.slice(2);
-const quick = flags.includes('--quick');
-const results = await runSuite('guest', { quick });
+const [out, options = '{}'] = process.argv.slice(2);
+const results = await runSuite('guest', JSON.parse(options));
 const machine = {
   cpus: cpus().length,
   memoryMiB: Math.round(totalmem() / 2 ** 20),

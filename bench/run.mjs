@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [-- --host-only | --guest-only]`
+// `npm run bench [-- --quick | --full] [--buffer-sweep] [--host-only | --guest-only] [--bulk=MiB] [--only=CASE]`
 // 1. host: our socket machinery over AF_UNIX socketpairs (native speed)
 //    against the C loop and Node's net on the same kind of socket;
 // 2. guest: real vsock loopback inside the rig's QEMU guest (test/vm/run.mjs)
@@ -7,6 +7,10 @@
 // Prints tables with medians and ratios plus the issue's targets, writes
 // bench/results/<timestamp>.json (git-ignored), and exits non-zero if any
 // scenario failed. --quick: one tiny run of everything, a CI smoke test.
+// --full: the issue's sizes in the guest too (over an hour under TCG).
+// --buffer-sweep: adds hvsock with bufferSize 1 MiB and 4 MiB (guest).
+// --bulk=MiB: bulk transfer size; --only=CASE: cases whose name starts so
+// ("bulk 64", "rtt", "conn"...). Both for checking one figure again.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -17,8 +21,17 @@ import { legend, summarize, table, targetLines, targets } from './lib/report.mjs
 import { runSuite } from './lib/suite.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const flags = new Set(process.argv.slice(2));
+const args = process.argv.slice(2);
+const flags = new Set(args);
+const valueOf = (name) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = flags.has('--quick');
+const full = flags.has('--full') && !quick;
+const bufferSweep = flags.has('--buffer-sweep') && !quick;
+const bulkMiB = valueOf('bulk') === undefined ? undefined : Number(valueOf('bulk'));
+if (bulkMiB !== undefined && !(Number.isInteger(bulkMiB) && bulkMiB > 0)) throw new Error(`--bulk wants a whole number of MiB, not ${valueOf('bulk')}`);
+const only = valueOf('only');
+const selection = { bufferSweep, bulkMiB, only };
+const passOn = [JSON.stringify({ quick, full, ...selection })];
 const started = Date.now();
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
@@ -38,7 +51,7 @@ let failed = false;
 
 if (!flags.has('--guest-only')) {
   process.stderr.write(`[bench] host part (load average ${host.loadBefore})\n`);
-  results.push(...(await runSuite('host', { quick })));
+  results.push(...(await runSuite('host', { quick, full, ...selection })));
 }
 
 const accel = process.env.HVSOCK_VM_ACCEL === 'kvm' ? 'kvm' : 'tcg';
@@ -46,7 +59,7 @@ let guest;
 if (!flags.has('--host-only')) {
   const out = join(resultsDir, `.guest-${process.pid}.json`);
   process.stderr.write(`[bench] guest part: QEMU accel=${accel} (load average ${load()})\n`);
-  const rig = spawnSync(process.execPath, [join(root, 'test', 'vm', 'run.mjs'), 'node', 'bench/guest.mjs', out, ...(quick ? ['--quick'] : [])], {
+  const rig = spawnSync(process.execPath, [join(root, 'test', 'vm', 'run.mjs'), 'node', 'bench/guest.mjs', out, ...passOn], {
     cwd: root,
     stdio: 'inherit',
   });
@@ -67,7 +80,7 @@ const checks = targets(rows);
 const errors = results.filter((r) => r.error);
 const lines = [];
 const say = (line = '') => lines.push(line);
-say(`# hvsock benchmarks ${new Date().toISOString()}${quick ? ' (--quick: smoke run, figures meaningless)' : ''}`);
+say(`# hvsock benchmarks ${new Date().toISOString()}${quick ? ' (--quick: smoke run, figures meaningless)' : full ? ' (--full: the issue sizes everywhere)' : ''}`);
 say(`host: ${host.cpus} cores (${host.cpu}), ${host.memoryGiB} GiB, Node ${host.node}; load average ${host.loadBefore} before, ${host.loadAfter} after`);
 if (results.some((r) => r.place === 'host')) {
   say('\n## Host, native speed: our I/O machinery on an AF_UNIX socketpair (stand-in for vsock)');
@@ -85,7 +98,6 @@ if (guest) {
   say('');
   say(table(rows, 'guest'));
 }
-say('\nSecond I/O path (uv_poll + readv/writev Duplex): does not exist yet, so no figures; it will be a column here.');
 say('\n## Targets');
 say(targetLines(checks));
 if (errors.length) {

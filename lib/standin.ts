@@ -8,6 +8,7 @@ import type * as net from 'node:net';
 import { binding } from './binding';
 import { systemError } from './errors';
 import { adoptStream, type ConnectRequest } from './handles';
+import { acceptPollSocket, type PollSocket } from './poll-socket';
 import { startNetConnect, VsockSocket } from './socket';
 
 /** A connected AF_UNIX stream pair from the addon, as [fd, fd]. */
@@ -35,4 +36,13 @@ export function standInSocket(fd: number, options: { allowHalfOpen?: boolean } =
   const socket = new VsockSocket({ handle, allowHalfOpen: options.allowHalfOpen, manualStart: true } as net.SocketConstructorOpts);
   startNetConnect(socket, 'stand-in');
   return socket;
+}
+
+/**
+ * The second I/O path on connected `fd`: a PollSocket (uv_poll + read/writev
+ * Duplex), made as the poll server makes accepted sockets, so benchmarks can
+ * compare both paths at native speed.
+ */
+export function standInPollSocket(fd: number): PollSocket {
+  return acceptPollSocket(fd, {});
 }

@@ -9,15 +9,19 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 
+// The last "baseline" of each place is our own second I/O path (io: 'poll'),
+// so the table shows handle ÷ poll beside the other ratios.
 export const places = {
-  host: { ours: 'standin', baselines: ['c-pair', 'net-pair', 'net-unix'] },
-  guest: { ours: 'hvsock', baselines: ['c-vsock', 'net-tcp', 'net-unix', 'node-vsock'] },
+  host: { ours: 'standin', baselines: ['c-pair', 'net-pair', 'net-unix', 'standin-poll'] },
+  guest: { ours: 'hvsock', baselines: ['c-vsock', 'net-tcp', 'net-unix', 'node-vsock', 'hvsock-poll'] },
 };
 
 /** Descriptions for the table's legend. */
 export const transportNames = {
   standin: 'hvsock machinery (adopted Pipe handle + VsockSocket) on an AF_UNIX socketpair',
-  hvsock: 'hvsock over vsock loopback (CID 1)',
+  hvsock: 'hvsock over vsock loopback (CID 1), default I/O path (descriptor adopted into a Node stream handle)',
+  'hvsock-poll': "hvsock over vsock loopback, io: 'poll' (uv_poll + read/writev Duplex, the fallback path)",
+  'standin-poll': "hvsock's poll I/O path (PollSocket: uv_poll + read/writev Duplex) on an AF_UNIX socketpair",
   'c-pair': 'C blocking read/write loop on an AF_UNIX socketpair',
   'c-vsock': 'C blocking read/write loop over vsock loopback',
   'net-pair': "Node's net on an AF_UNIX socketpair (new net.Socket({ fd }))",
@@ -26,28 +30,36 @@ export const transportNames = {
   'node-vsock': 'npm node-vsock (its prebuilt addon node-vsock-linux-x64-gnu)',
 };
 
-// Guest sizes: measured under TCG on this 2-core machine shared with other
-// users (load 3): C over vsock ran ~30 MiB/s, hvsock connect+close ~20 ms,
-// node-vsock ~7 ms per 64-byte round trip. Issue sizes (1 GiB, 5000 conns,
-// 100x16 MiB, 10k cycles) would take well over an hour there, so the guest
-// runs smaller transfers and counts; the host runs the issue's sizes.
-// (A full run took ~3 min at load 1.3; these sizes leave room for load 3.)
-function sizes(place, quick) {
+// Guest sizes. Under TCG on this 2-core machine (quiet) C moves ~90-130 MiB/s
+// over vsock, Node 45-100 MiB/s, and a connect+close cycle takes 5-15 ms:
+// the issue's sizes (1 GiB, 5000 connections, 100x16 MiB, 10k cycles, for six
+// transports, five runs each) take over an hour there. The default keeps
+// `npm run bench` under 10 minutes: 128 MiB per bulk run (seconds of steady
+// state after a warm-up transfer; back to back, 256 MiB runs gave ratios
+// within the run-to-run spread of 128 MiB ones, e.g. vs node-vsock 1.07 and
+// 1.26 against 1.03 and 1.25), 2000 round trips, 200 connections, 100x512 KiB streams,
+// 1000 cycles. --full runs the issue's sizes in the guest too.
+const GUEST_SIZES = { runs: 5, bulk: 128 * MiB, rounds: 2000, conns: 200, concurrency: 100, streams: [100, 512 * KiB], cycles: 1000 };
+const ISSUE_SIZES = { runs: 5, bulk: 1 * GiB, rounds: 10_000, conns: 5000, concurrency: 100, streams: [100, 16 * MiB], cycles: 10_000 };
+// A bulk case's discarded warm-up run (suite.mjs) only needs to get the JIT
+// (and TCG's translation cache) warm, not to move the full amount.
+const BULK_WARMUP = 16 * MiB;
+
+function sizes(place, { quick, full }) {
   if (quick) {
     return { runs: 1, bulk: 1 * MiB, rounds: 50, conns: 20, concurrency: 10, streams: [4, 256 * KiB], cycles: 20 };
   }
-  if (place === 'host') {
-    return { runs: 5, bulk: 1 * GiB, rounds: 10_000, conns: 5000, concurrency: 100, streams: [100, 16 * MiB], cycles: 10_000 };
-  }
-  return { runs: 5, bulk: 32 * MiB, rounds: 2000, conns: 200, concurrency: 100, streams: [100, 1 * MiB], cycles: 1000 };
+  return place === 'host' || full ? ISSUE_SIZES : GUEST_SIZES;
 }
 
 /**
  * The cases of one place: { id, scenario, params, runs, transports }.
+ * `bulkMiB` overrides the bulk transfer size; `only` keeps the cases whose
+ * id starts with it (e.g. 'bulk 64').
  * `transports` entries are names, or { name, label, options } variants.
  */
-export function cases(place, { quick = false } = {}) {
-  const s = sizes(place, quick);
+export function cases(place, { quick = false, full = false, bufferSweep = false, bulkMiB, only } = {}) {
+  const s = { ...sizes(place, { quick, full }), ...(bulkMiB ? { bulk: bulkMiB * MiB } : {}) };
   const { ours, baselines } = places[place];
   const all = [ours, ...baselines];
   // node-vsock's connect thread meets ECONNRESET on vsock loopback and retries
@@ -61,6 +73,7 @@ export function cases(place, { quick = false } = {}) {
         id: `bulk ${writeSize / KiB} KiB ${direction}`,
         scenario: 'bulk',
         params: { bytes: s.bulk, writeSize, direction },
+        warmup: { bytes: Math.min(s.bulk, BULK_WARMUP) },
         transports: all,
       });
     }
@@ -79,12 +92,15 @@ export function cases(place, { quick = false } = {}) {
   list.push({
     id: `memory ${s.cycles} cycles`,
     scenario: 'memory',
-    params: { count: s.cycles, warmup: quick ? s.cycles : 0 }, // full runs warm up in run 0
+    params: { count: s.cycles, warmup: quick ? s.cycles : 0 }, // full runs warm up in run 0:
+    // In the guest (a cycle costs ~5-15 ms under TCG) a quarter of the cycles;
+    // the host warms up with all of them: less left it growing by MiBs still.
+    warmup: place === 'guest' ? { count: Math.ceil(s.cycles / 4) } : undefined,
     transports: connectionHeavy.filter((name) => !name.startsWith('c-')),
     runs: 1, // a leak check, not a timing: one long run (after the warm-up run)
   });
-  if (place === 'guest' && !quick) {
-    // SO_VM_SOCKETS_BUFFER_SIZE sweep (kernel default 256 KiB) to choose the library default.
+  if (place === 'guest' && bufferSweep) {
+    // SO_VM_SOCKETS_BUFFER_SIZE sweep (kernel default 256 KiB): what the bufferSize option buys.
     const variants = [1 * MiB, 4 * MiB].map((bufferSize) => ({
       name: 'hvsock',
       label: `hvsock buf ${bufferSize / MiB} MiB`,
@@ -94,8 +110,9 @@ export function cases(place, { quick = false } = {}) {
       id: 'bulk 64 KiB c2s, buffer sizes',
       scenario: 'bulk',
       params: { bytes: s.bulk, writeSize: 64 * KiB, direction: 'c2s' },
+      warmup: { bytes: Math.min(s.bulk, BULK_WARMUP) },
       transports: ['hvsock', ...variants],
     });
   }
-  return list.map((c) => ({ runs: s.runs, ...c }));
+  return list.filter((c) => !only || c.id.startsWith(only)).map((c) => ({ runs: s.runs, ...c }));
 }

@@ -21,6 +21,7 @@ const metrics = {
   conn: [['rate', 'conn/s', (s) => s.ops / s.seconds, false]],
   memory: [
     ['RSS growth', 'KiB', (s) => s.rssGrowth / 1024, true],
+    ['RSS growth, 2nd half', 'KiB', (s) => s.rssGrowthSecondHalf / 1024, true],
     ['fd growth', 'fds', (s) => s.fdGrowth, true],
   ],
 };

@@ -173,23 +173,35 @@ function footprint() {
 /**
  * 5. RSS and open descriptors before vs after `cycles` connect/close cycles,
  * measured after `warmup` cycles (JIT, lazily made handle constructors and
- * pools are not leaks) and with a forced GC (run with --expose-gc).
+ * pools are not leaks) and with a forced GC (run with --expose-gc). Also the
+ * growth over the second half alone: a leak grows as much there as in the
+ * first half, while a heap settling into its working size does not.
  */
 export async function memory(transport, { count, warmup }) {
   const open = { count: 0 };
   const endpoint = await transport.listen((socket) => serveOneByte(socket, open));
+  const settled = async () => {
+    await drained(open);
+    await sleep(50);
+    return footprint();
+  };
   await cycles(endpoint, warmup, 1);
-  await drained(open);
-  await sleep(50);
-  const before = footprint();
+  const before = await settled();
   const start = process.hrtime.bigint();
-  await cycles(endpoint, count, 1);
+  await cycles(endpoint, count >> 1, 1);
+  const half = await settled();
+  await cycles(endpoint, count - (count >> 1), 1);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  await drained(open);
-  await sleep(50);
-  const after = footprint();
+  const after = await settled();
   await endpoint.close();
-  return { seconds, bytes: 0, ops: count, rssGrowth: after.rss - before.rss, fdGrowth: after.fds - before.fds };
+  return {
+    seconds,
+    bytes: 0,
+    ops: count,
+    rssGrowth: after.rss - before.rss,
+    rssGrowthSecondHalf: after.rss - half.rss,
+    fdGrowth: after.fds - before.fds,
+  };
 }
 
 export const scenarios = { bulk, rtt, conn, streams, memory };

@@ -50,10 +50,10 @@ class Workers {
   }
 }
 
-function takeSample(workers, transport, testCase, timeoutMs) {
+function takeSample(workers, transport, testCase, params, timeoutMs) {
   const { name, options } = typeof transport === 'string' ? { name: transport } : transport;
-  if (name.startsWith('c-')) return runCLoop(name.slice(2), testCase.scenario, testCase.params, 1, timeoutMs)[0];
-  return workers.sample(name, { scenario: testCase.scenario, params: testCase.params, options }, timeoutMs);
+  if (name.startsWith('c-')) return runCLoop(name.slice(2), testCase.scenario, params, 1, timeoutMs)[0];
+  return workers.sample(name, { scenario: testCase.scenario, params, options }, timeoutMs);
 }
 
 const applies = (transport, scenario) => {
@@ -66,12 +66,12 @@ const applies = (transport, scenario) => {
  * samples, error }]. A failing transport is recorded with its error (and
  * skipped for the remaining runs of that case); the rest go on.
  */
-export async function runSuite(place, { quick = false, log = (line) => process.stderr.write(`${line}\n`) } = {}) {
-  const timeoutMs = quick ? 20_000 : 120_000;
+export async function runSuite(place, { quick = false, full = false, log = (line) => process.stderr.write(`${line}\n`), ...selection } = {}) {
+  const timeoutMs = quick ? 20_000 : full ? 900_000 : 120_000;
   const workers = new Workers();
   const results = [];
   try {
-    for (const testCase of cases(place, { quick })) {
+    for (const testCase of cases(place, { quick, full, ...selection })) {
       const started = Date.now();
       const rows = testCase.transports
         .filter((transport) => applies(transport, testCase.scenario))
@@ -86,13 +86,15 @@ export async function runSuite(place, { quick = false, log = (line) => process.s
             samples: [],
           },
         }));
-      // Run 0 is a discarded warm-up: JIT, and under TCG the translation of
-      // new code, otherwise land in whichever transport meets a case first.
+      // Run 0 is a discarded warm-up (with the case's smaller `warmup` params
+      // if it has them): JIT, and under TCG the translation of new code,
+      // otherwise land in whichever transport meets a case first.
       for (let run = quick ? 1 : 0; run <= testCase.runs; run++) {
+        const params = run === 0 ? { ...testCase.params, ...testCase.warmup } : testCase.params;
         for (const { transport, row } of rows) {
           if (row.error) continue;
           try {
-            const sample = await takeSample(workers, transport, testCase, timeoutMs);
+            const sample = await takeSample(workers, transport, testCase, params, timeoutMs);
             if (run > 0) row.samples.push(sample);
           } catch (error) {
             row.error = String(error.message ?? error).split('\n')[0];

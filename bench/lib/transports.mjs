@@ -29,13 +29,13 @@ function netEndpoint(server, dial) {
   };
 }
 
-/** Our library over real vsock loopback (CID 1): guest only. */
-function hvsockTransport({ bufferSize } = {}) {
+/** Our library over real vsock loopback (CID 1): guest only. `io` picks the I/O path. */
+function hvsockTransport({ bufferSize, io } = {}) {
   return {
     async listen(onConnection) {
       assertInTestGuest('vsock connect');
       const { createServer, connect, Cid } = hvsock();
-      const settings = bufferSize ? { bufferSize } : {};
+      const settings = { ...(bufferSize ? { bufferSize } : {}), ...(io ? { io } : {}) };
       const server = createServer(settings, onConnection);
       const port = ++nextPort;
       server.listen({ port });
@@ -45,42 +45,35 @@ function hvsockTransport({ bufferSize } = {}) {
   };
 }
 
-/** Our library's socket machinery on AF_UNIX socketpairs (host stand-in, test-only switch). */
-function standInTransport() {
-  return {
-    async listen(onConnection) {
-      const { standInPair, standInSocket } = standIn();
-      return {
-        connect: async () => {
-          const [client, server] = standInPair();
-          const accepted = standInSocket(server);
-          const socket = standInSocket(client);
-          onConnection(accepted);
-          await once(socket, 'connect');
-          return socket;
-        },
-        close: async () => {},
-      };
-    },
-  };
-}
-
-/** Node's own net over a socketpair it adopts itself (new net.Socket({ fd })). */
-function netPairTransport() {
-  return {
+/**
+ * A transport over AF_UNIX socketpairs from the addon (host only): `wrap`
+ * turns each end's descriptor into a socket; the client end is awaited until
+ * it says 'connect' when `waitConnect` is set.
+ */
+function socketpairTransport(wrap, { waitConnect = false } = {}) {
+  return () => ({
     async listen(onConnection) {
       const { standInPair } = standIn();
       return {
         connect: async () => {
           const [client, server] = standInPair();
-          onConnection(new net.Socket({ fd: server, readable: true, writable: true }));
-          return new net.Socket({ fd: client, readable: true, writable: true });
+          onConnection(wrap(server));
+          const socket = wrap(client);
+          if (waitConnect) await once(socket, 'connect');
+          return socket;
         },
         close: async () => {},
       };
     },
-  };
+  });
 }
+
+// Our socket machinery (adopted Pipe handle + VsockSocket, net's own connect
+// completion), our second I/O path (PollSocket: uv_poll + read/writev), and
+// Node's own net adopting the descriptor itself (new net.Socket({ fd })).
+const standInTransport = socketpairTransport((fd) => standIn().standInSocket(fd), { waitConnect: true });
+const standInPollTransport = socketpairTransport((fd) => standIn().standInPollSocket(fd));
+const netPairTransport = socketpairTransport((fd) => new net.Socket({ fd, readable: true, writable: true }));
 
 function netTcpTransport() {
   return {
@@ -108,7 +101,9 @@ function netUnixTransport() {
 
 const factories = {
   hvsock: hvsockTransport,
+  'hvsock-poll': (options) => hvsockTransport({ ...options, io: 'poll' }),
   standin: standInTransport,
+  'standin-poll': standInPollTransport,
   'net-pair': netPairTransport,
   'net-tcp': netTcpTransport,
   'net-unix': netUnixTransport,

@@ -19,6 +19,8 @@ export function kernelCmdline({ khz, debug }) {
     'cryptomgr.notests', // the crypto self-tests cost ~0.9 s of a 2.5 s boot under TCG
     'hvsock.testguest=1', // the marker test/helpers/guest.ts looks for
     ...(debug ? ['hvsock.debug=1'] : []),
+    // Extra kernel parameters for experiments (e.g. mitigations=off).
+    ...(process.env.HVSOCK_VM_APPEND ?? '').split(/\s+/).filter(Boolean),
   ].join(' ');
 }
 
