@@ -30,24 +30,26 @@ export const transportNames = {
   'node-vsock': 'npm node-vsock (its prebuilt addon node-vsock-linux-x64-gnu)',
 };
 
-// Guest sizes. Under TCG on this 2-core machine (quiet) C moves ~90-130 MiB/s
-// over vsock, Node 45-100 MiB/s, and a connect+close cycle takes 5-15 ms:
+// Guest sizes. Under TCG on this 2-core machine (quiet) C moves ~70-120 MiB/s
+// over vsock, Node 40-90 MiB/s, and a connect+close cycle takes 4-15 ms:
 // the issue's sizes (1 GiB, 5000 connections, 100x16 MiB, 10k cycles, for six
 // transports, five runs each) take over an hour there. The default keeps
-// `npm run bench` under 10 minutes: 128 MiB per bulk run (seconds of steady
-// state after a warm-up transfer; back to back, 256 MiB runs gave ratios
-// within the run-to-run spread of 128 MiB ones, e.g. vs node-vsock 1.07 and
-// 1.26 against 1.03 and 1.25), 2000 round trips, 200 connections, 100x512 KiB streams,
-// 1000 cycles. --full runs the issue's sizes in the guest too.
-const GUEST_SIZES = { runs: 5, bulk: 128 * MiB, rounds: 2000, conns: 200, concurrency: 100, streams: [100, 512 * KiB], cycles: 1000 };
-const ISSUE_SIZES = { runs: 5, bulk: 1 * GiB, rounds: 10_000, conns: 5000, concurrency: 100, streams: [100, 16 * MiB], cycles: 10_000 };
-// A bulk case's discarded warm-up run (suite.mjs) only needs to get the JIT
-// (and TCG's translation cache) warm, not to move the full amount.
-const BULK_WARMUP = 16 * MiB;
+// `npm run bench` to about 8 minutes: 96 MiB per bulk run (seconds of steady
+// state after a warm-up transfer; back to back, 128 and 256 MiB runs gave
+// ratios within the run-to-run spread, e.g. vs node-vsock 1.03 and 1.25
+// against 1.07 and 1.26), 1000 round trips, 100 sequential and 200 concurrent
+// connections, 100x512 KiB streams, 1000 cycles. --full runs the issue's
+// sizes in the guest too.
+const GUEST_SIZES = { runs: 5, bulk: 96 * MiB, rounds: 1000, conns: [100, 200], concurrency: 100, streams: [100, 512 * KiB], cycles: 1000 };
+const ISSUE_SIZES = { runs: 5, bulk: 1 * GiB, rounds: 10_000, conns: [5000, 5000], concurrency: 100, streams: [100, 16 * MiB], cycles: 10_000 };
+// A discarded warm-up run (suite.mjs) only needs to get the JIT (and under
+// TCG the translation cache) warm, not to move the full amount.
+const WARMUP_BYTES = { host: 64 * MiB, guest: 16 * MiB };
+const WARMUP_STREAM_BYTES = 256 * KiB;
 
 function sizes(place, { quick, full }) {
   if (quick) {
-    return { runs: 1, bulk: 1 * MiB, rounds: 50, conns: 20, concurrency: 10, streams: [4, 256 * KiB], cycles: 20 };
+    return { runs: 1, bulk: 1 * MiB, rounds: 50, conns: [20, 20], concurrency: 10, streams: [4, 256 * KiB], cycles: 20 };
   }
   return place === 'host' || full ? ISSUE_SIZES : GUEST_SIZES;
 }
@@ -73,20 +75,22 @@ export function cases(place, { quick = false, full = false, bufferSweep = false,
         id: `bulk ${writeSize / KiB} KiB ${direction}`,
         scenario: 'bulk',
         params: { bytes: s.bulk, writeSize, direction },
-        warmup: { bytes: Math.min(s.bulk, BULK_WARMUP) },
+        warmup: { bytes: Math.min(s.bulk, WARMUP_BYTES[place]) },
         transports: all,
       });
     }
   }
   list.push({ id: 'rtt 64 B', scenario: 'rtt', params: { rounds: s.rounds, size: 64 }, transports: all });
-  for (const concurrency of [1, s.concurrency]) {
-    list.push({ id: `conn x${concurrency}`, scenario: 'conn', params: { count: s.conns, concurrency }, transports: connectionHeavy });
-  }
+  s.conns.forEach((count, i) => {
+    const concurrency = i === 0 ? 1 : s.concurrency;
+    list.push({ id: `conn x${concurrency}`, scenario: 'conn', params: { count, concurrency }, transports: connectionHeavy });
+  });
   const [count, bytesEach] = s.streams;
   list.push({
     id: `streams ${count}x${bytesEach / KiB} KiB`,
     scenario: 'streams',
     params: { count, bytesEach, writeSize: 64 * KiB },
+    warmup: { bytesEach: Math.min(bytesEach, WARMUP_STREAM_BYTES) },
     transports: connectionHeavy,
   });
   list.push({
@@ -97,7 +101,10 @@ export function cases(place, { quick = false, full = false, bufferSweep = false,
     // the host warms up with all of them: less left it growing by MiBs still.
     warmup: place === 'guest' ? { count: Math.ceil(s.cycles / 4) } : undefined,
     transports: connectionHeavy.filter((name) => !name.startsWith('c-')),
-    runs: 1, // a leak check, not a timing: one long run (after the warm-up run)
+    // A leak check, not a timing. RSS after a forced GC still moves by MiBs
+    // from run to run (V8 and malloc keep or return pages as they please), so
+    // the host, where a run takes seconds, reports the median of 3.
+    runs: place === 'host' && !quick ? 3 : 1,
   });
   if (place === 'guest' && bufferSweep) {
     // SO_VM_SOCKETS_BUFFER_SIZE sweep (kernel default 256 KiB): what the bufferSize option buys.
@@ -110,7 +117,7 @@ export function cases(place, { quick = false, full = false, bufferSweep = false,
       id: 'bulk 64 KiB c2s, buffer sizes',
       scenario: 'bulk',
       params: { bytes: s.bulk, writeSize: 64 * KiB, direction: 'c2s' },
-      warmup: { bytes: Math.min(s.bulk, BULK_WARMUP) },
+      warmup: { bytes: Math.min(s.bulk, WARMUP_BYTES[place]) },
       transports: ['hvsock', ...variants],
     });
   }

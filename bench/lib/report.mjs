@@ -22,6 +22,7 @@ const metrics = {
   memory: [
     ['RSS growth', 'KiB', (s) => s.rssGrowth / 1024, true],
     ['RSS growth, 2nd half', 'KiB', (s) => s.rssGrowthSecondHalf / 1024, true],
+    ['JS heap growth', 'KiB', (s) => s.heapGrowth / 1024, true],
     ['fd growth', 'fds', (s) => s.fdGrowth, true],
   ],
 };

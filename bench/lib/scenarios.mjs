@@ -167,7 +167,8 @@ export async function streams(transport, { count, bytesEach, writeSize }) {
 function footprint() {
   globalThis.gc?.();
   globalThis.gc?.();
-  return { rss: process.memoryUsage().rss, fds: readdirSync('/proc/self/fd').length };
+  const { rss, heapUsed, external } = process.memoryUsage();
+  return { rss, heap: heapUsed + external, fds: readdirSync('/proc/self/fd').length };
 }
 
 /**
@@ -175,7 +176,9 @@ function footprint() {
  * measured after `warmup` cycles (JIT, lazily made handle constructors and
  * pools are not leaks) and with a forced GC (run with --expose-gc). Also the
  * growth over the second half alone: a leak grows as much there as in the
- * first half, while a heap settling into its working size does not.
+ * first half, while a heap settling into its working size does not. And the
+ * growth of what is still alive in V8's heap (plus external memory) after
+ * the GC: retained sockets, listeners or buffers show there, byte for byte.
  */
 export async function memory(transport, { count, warmup }) {
   const open = { count: 0 };
@@ -200,6 +203,7 @@ export async function memory(transport, { count, warmup }) {
     ops: count,
     rssGrowth: after.rss - before.rss,
     rssGrowthSecondHalf: after.rss - half.rss,
+    heapGrowth: after.heap - before.heap, // live JS objects and the buffers they hold
     fdGrowth: after.fds - before.fds,
   };
 }
