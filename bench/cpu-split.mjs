@@ -10,9 +10,10 @@
 // stream code over the same kind of handle (a Pipe) and issue the same
 // syscalls (strace), so main-thread user time per operation far above
 // net-unix's means the emulated CPU runs that same code slower next to vsock,
-// not that hvsock does more work. The machine-wide context switch count shows
-// why vsock differs: vsock_loopback delivers every packet from a kworker,
-// where TCP and unix sockets deliver in the sender's own system call.
+// not that hvsock does more work (bench/pingpong.py is the Python control).
+// The machine-wide context switch count shows why vsock differs:
+// vsock_loopback delivers every packet from a kworker, where TCP and unix
+// sockets deliver in the sender's own system call.
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
