@@ -294,6 +294,53 @@ test('destroy() and AbortSignal end a connect the thread is still waiting on', a
   }
 });
 
+// This process's threads (native Toolhelp snapshot; under Wine, /proc/self
+// is wineserver's, so it cannot tell).
+function threadCount() {
+  const path = require('node:path');
+  const count = require('node-gyp-build')(path.join(__dirname, '..', '..')).win.threadCount();
+  assert.ok(count > 0, `threadCount() failed: ${count}`);
+  return count;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('500 pending connects: a bounded number of threads, destroy() ends every one, no handle leak', { timeout: 120_000 }, async (t) => {
+  const target = await blockedTarget();
+  try {
+    assert.ok(target.pending >= 1, 'the full backlog must leave connects pending');
+    await sleep(300);
+    const threadsBefore = threadCount();
+    const handlesBefore = openHandles();
+    const sockets = Array.from({ length: 500 }, () => {
+      const socket = hvsock.connect({ vmId: hvsock.VmId.LOOPBACK, serviceId: target.serviceId });
+      socket.on('error', () => {});
+      return socket;
+    });
+    await sleep(1000);
+    const pending = sockets.filter((socket) => socket.connecting).length;
+    const threadsDuring = threadCount();
+    assert.strictEqual(pending, 500, 'every connect is still pending');
+    // One waiter thread serves them all (it may exist already: earlier connects started it).
+    assert.ok(threadsDuring - threadsBefore <= 2, `threads went from ${threadsBefore} to ${threadsDuring} with 500 pending connects`);
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(sockets.map((socket) => (socket.closed ? undefined : once(socket, 'close'))));
+    assert.ok(sockets.every((socket) => socket.destroyed && !socket.connecting));
+    await sleep(300);
+    const handlesAfter = openHandles();
+    const threadsAfter = threadCount();
+    t.diagnostic(`threads ${threadsBefore} -> ${threadsDuring} (500 pending) -> ${threadsAfter}; handles ${handlesBefore} -> ${handlesAfter}`);
+    assert.ok(handlesAfter - handlesBefore < 20, `open handles went from ${handlesBefore} to ${handlesAfter} after 500 destroyed connects`);
+    assert.ok(threadsAfter - threadsBefore <= 2, `threads went from ${threadsBefore} to ${threadsAfter}`);
+  } finally {
+    target.close();
+  }
+  // The waiter still serves new connects.
+  const server = await listen((socket) => socket.end('still here'));
+  assert.strictEqual((await readAll(connectTo(server))).toString(), 'still here');
+  await closeServer(server);
+});
+
 // Process-level: these end their process or environment with sockets open.
 function runFixture(name, flags = []) {
   const { spawnSync } = require('node:child_process');
