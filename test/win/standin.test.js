@@ -114,17 +114,7 @@ test('100 connections at once: one connect thread each, one accept thread, all e
   await closeServer(server);
 });
 
-// Open kernel objects of this process: GetProcessHandleCount on Windows;
-// Wine's returns 0, but under Wine the process is a Linux process whose
-// /proc/self/fd holds the Unix descriptors behind its SOCKETs.
-function openHandles() {
-  const path = require('node:path');
-  const fs = require('node:fs');
-  const native = require('node-gyp-build')(path.join(__dirname, '..', '..'));
-  const count = native.win.handleCount();
-  if (count > 0) return count;
-  return fs.readdirSync('Z:\\proc\\self\\fd').length;
-}
+const { openHandles } = require('./fixtures/handles.js');
 
 test('no leaks: 300 connect/echo/close cycles and 20 listen/close cycles', async () => {
   const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
@@ -339,6 +329,64 @@ test('500 pending connects: a bounded number of threads, destroy() ends every on
   const server = await listen((socket) => socket.end('still here'));
   assert.strictEqual((await readAll(connectTo(server))).toString(), 'still here');
   await closeServer(server);
+});
+
+// Clients from a Worker (its own thread and loop): see fixtures/flood-clients.js.
+function floodClients(server, options) {
+  const { Worker } = require('node:worker_threads');
+  const path = require('node:path');
+  const shared = new Int32Array(new SharedArrayBuffer(16));
+  const worker = new Worker(path.join(__dirname, 'fixtures', 'flood-clients.js'), {
+    workerData: { port: server.address().port, count: 0, inFlight: 0, ...options, shared },
+  });
+  return { worker, shared };
+}
+
+test('a flood while the JS thread is blocked: accepting pauses at a bounded queue, the backlog holds the rest, all are served', { timeout: 120_000 }, async (t) => {
+  const count = 600;
+  const accepted = [];
+  const server = await listen((socket) => accepted.push(socket));
+  const { worker, shared } = floodClients(server, { count });
+  try {
+    // Blocks this thread: nothing is taken from the accept thread meanwhile.
+    assert.strictEqual(Atomics.wait(shared, 0, 0, 60_000), 'ok');
+    const held = Atomics.load(shared, 1);
+    t.diagnostic(`${count} clients connected while the JS thread was blocked; accepted by the server meanwhile: ${held}`);
+    // At most 128 wait for the JS thread; the kernel's backlog holds the rest.
+    assert.ok(held <= 128, `${held} connections accepted into the queue while nobody took them`);
+    while (accepted.length < count) await sleep(20);
+    assert.strictEqual(accepted.length, count);
+  } finally {
+    for (const socket of accepted) socket.destroy();
+    await worker.terminate();
+    await closeServer(server);
+  }
+});
+
+test('server.close() during a sustained flood returns at once and leaks nothing', { timeout: 120_000 }, async (t) => {
+  await sleep(300);
+  const before = openHandles();
+  const durations = [];
+  for (let round = 0; round < 5; round++) {
+    const server = await listen((socket) => socket.destroy());
+    const { worker, shared } = floodClients(server, { inFlight: 200 });
+    try {
+      while (Atomics.load(shared, 3) < 300) await sleep(10);
+      const started = performance.now();
+      server.close();
+      durations.push(performance.now() - started);
+      await once(server, 'close');
+    } finally {
+      Atomics.store(shared, 2, 1);
+      await worker.terminate();
+      if (server.listening) server.close();
+    }
+  }
+  await sleep(500);
+  const after = openHandles();
+  t.diagnostic(`close() took ${durations.map((ms) => ms.toFixed(1)).join(', ')} ms; handles ${before} -> ${after}`);
+  assert.ok(Math.max(...durations) < 50, `close() blocked for ${Math.max(...durations).toFixed(1)} ms`);
+  assert.ok(after - before < 20, `open handles went from ${before} to ${after}`);
 });
 
 // Process-level: these end their process or environment with sockets open.
