@@ -59,7 +59,7 @@ function acceptingHandle(fd: number): ServerHandle | number {
   };
   const lifecycle = followHandle(server, {
     close: () => {
-      if (thread) thread.close(); // joins the accept thread, closes the listener
+      if (thread) thread.close(); // stops the accept thread (no join), closes the listener
       else if (ownFd) native.close(fd);
       thread = null;
       ownFd = false;

@@ -49,6 +49,14 @@ test('listVms()/listComputeSystems() for real under Wine: empty PowerShell outpu
   });
 });
 
+test('system tools resolve under GetSystemDirectoryW; other names are refused', () => {
+  const { systemDirectory, systemTool } = require('../../dist/win/system.js');
+  assert.match(systemDirectory(), /^[A-Z]:\\windows\\system32$/i);
+  assert.strictEqual(systemTool('wsl.exe'), `${systemDirectory()}\\wsl.exe`);
+  assert.strictEqual(systemTool('powershell.exe'), `${systemDirectory()}\\WindowsPowerShell\\v1.0\\powershell.exe`);
+  assert.throws(() => systemTool('cmd.exe'), { code: 'ERR_HVSOCK_DISCOVERY' });
+});
+
 // test/win/run.mjs builds it from fixtures/planted-tool.c: run, it leaves "<path>.ran".
 const plantedTool = path.join(__dirname, '..', '..', '.cache', 'win', 'planted-tool.exe');
 

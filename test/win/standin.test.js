@@ -1,5 +1,5 @@
 // The Windows I/O machinery end to end — native accept thread, connect
-// thread, adoption into Node's TCP handle (uv_tcp_open, IOCP), net's own
+// waiter thread, adoption into Node's TCP handle (uv_tcp_open, IOCP), net's own
 // connect/accept state machines — over the TEST-ONLY AF_INET loopback
 // stand-in (lib/win/transport.ts), since Wine has no Hyper-V. The only thing
 // swapped is the socket's family: everything above socket() is the
@@ -101,7 +101,7 @@ test('64 MiB checksummed echo: nothing lost, nothing reordered', { timeout: 120_
   await closeServer(server);
 });
 
-test('100 connections at once: one connect thread each, one accept thread, all echo', async () => {
+test('100 connections at once: one connect waiter, one accept thread, all echo', async () => {
   const server = await listen((socket) => socket.pipe(socket));
   const replies = await Promise.all(
     Array.from({ length: 100 }, (_, i) => {
@@ -189,7 +189,7 @@ test('half-close, server ends first: the client still writes after its end', asy
   await closeServer(server);
 });
 
-test('no listener: ECONNREFUSED from the connect thread, with the raw WSA code', async () => {
+test('no listener: ECONNREFUSED from the connect waiter, with the raw WSA code', async () => {
   const server = await listen(() => {});
   const serviceId = server.address().serviceId;
   await closeServer(server);
@@ -239,7 +239,7 @@ test('listen twice is ERR_SERVER_ALREADY_LISTEN; the service in use is EADDRINUS
 });
 
 // A listener that never accepts, its backlog full: the next connect stays
-// pending (SYNs dropped), so the connect thread is really waiting.
+// pending (SYNs dropped), so the connect waiter is really waiting.
 async function blockedTarget() {
   const path = require('node:path');
   const native = require('node-gyp-build')(path.join(__dirname, '..', '..'));
@@ -264,7 +264,7 @@ async function blockedTarget() {
   return { serviceId, pending: fillers.filter((f) => f.connecting).length, close };
 }
 
-test('destroy() and AbortSignal end a connect the thread is still waiting on', async () => {
+test('destroy() and AbortSignal end a connect the waiter is still waiting on', async () => {
   const target = await blockedTarget();
   try {
     assert.ok(target.pending >= 1, 'at least one connect must be left pending by the full backlog');
