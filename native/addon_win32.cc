@@ -257,8 +257,9 @@ class ConnectWaiter {
     Shared* w = static_cast<Shared*>(data);
     HANDLE handles[3] = {w->stop, w->wake, w->network};
     ULONGLONG rechecked = GetTickCount64();
+    bool idle = true;  // nothing pending: no rechecks, sleep until woken
     for (;;) {
-      DWORD which = WaitForMultipleObjects(3, handles, FALSE, kRecheckMs);
+      DWORD which = WaitForMultipleObjects(3, handles, FALSE, idle ? INFINITE : kRecheckMs);
       if (which == WAIT_OBJECT_0 || which == WAIT_FAILED) break;
       ULONGLONG now = GetTickCount64();
       bool recheck = now - rechecked >= kRecheckMs;
@@ -287,6 +288,7 @@ class ConnectWaiter {
           AcquireSRWLockExclusive(&w->lock);
         }
       }
+      idle = w->pending.empty();
       ReleaseSRWLockExclusive(&w->lock);
     }
     Release(w);
