@@ -167,9 +167,14 @@ export interface WslVmIdOptions {
  * --vm-id` (WSL 2.x). A host-side server must listen on exactly this VM id
  * (WILDCARD/CHILDREN never see WSL2 connections); it changes on every WSL
  * boot. Rejects with ERR_HVSOCK_DISCOVERY when wslinfo is missing (not WSL,
- * or too old), fails or times out.
+ * or too old), fails or times out; with ERR_HVSOCK_UNSUPPORTED_PLATFORM on Windows.
  */
 export async function getWslVmId(options: WslVmIdOptions = {}, run: CommandRunner = runCommand): Promise<string> {
+  // wslinfo is a Linux program of WSL guests; on Windows a bare name would
+  // also be looked for in the current directory.
+  if (process.platform === 'win32') {
+    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'getWslVmId() runs inside a WSL2 guest (Linux); on the Windows host see listComputeSystems()');
+  }
   const timeout = commandTimeout(options.timeout, 5000);
   const { stdout } = await run('wslinfo', ['--vm-id'], timeout);
   return parseWslVmId(decodeOutput(stdout));

@@ -1,11 +1,18 @@
 // Windows host discovery: the VMs a server could accept from (Get-VM through
 // PowerShell; hcsdiag for compute systems Get-VM does not show, such as
-// WSL2's utility VM), and a once-per-process warning for servers listening
-// on WILDCARD/CHILDREN while WSL2 runs — WSL2 connections reach only a
-// listener bound to its exact VM id.
+// WSL2's utility VM), and a once-per-process warning, on request, for
+// servers listening on WILDCARD/CHILDREN while WSL2 runs — WSL2 connections
+// reach only a listener bound to its exact VM id. The tools run from the
+// system directory (lib/win/system.ts), never by bare name; listen() runs
+// none of them.
 import { VmId } from './address';
 import { commandTimeout, decodeOutput, discoveryError, runCommand, type CommandRunner } from './command';
 import { HvsockError } from './errors';
+import { systemTool } from './win/system';
+
+// The default runner: the tool by its absolute path under System32.
+// Injected runners (tests) get the bare name.
+const runSystemTool: CommandRunner = (file, args, timeout) => runCommand(systemTool(file), args, timeout);
 
 const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
 
@@ -148,7 +155,7 @@ const GET_VM_SCRIPT =
  * admin rights). Rejects with ERR_HVSOCK_DISCOVERY when PowerShell fails.
  * WSL2's utility VM is not a Get-VM VM: see listComputeSystems().
  */
-export async function listVms(options: DiscoveryOptions = {}, run: CommandRunner = runCommand): Promise<VmInfo[]> {
+export async function listVms(options: DiscoveryOptions = {}, run: CommandRunner = runSystemTool): Promise<VmInfo[]> {
   requireWindows('listVms()');
   const timeout = commandTimeout(options.timeout, 15_000);
   const { stdout } = await run('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', GET_VM_SCRIPT], timeout);
@@ -156,7 +163,7 @@ export async function listVms(options: DiscoveryOptions = {}, run: CommandRunner
 }
 
 /** Windows host: all HCS compute systems (`hcsdiag list`, admin), including WSL2's VM (owner 'WSL'). */
-export async function listComputeSystems(options: DiscoveryOptions = {}, run: CommandRunner = runCommand): Promise<ComputeSystem[]> {
+export async function listComputeSystems(options: DiscoveryOptions = {}, run: CommandRunner = runSystemTool): Promise<ComputeSystem[]> {
   requireWindows('listComputeSystems()');
   const timeout = commandTimeout(options.timeout, 15_000);
   const { stdout } = await run('hcsdiag.exe', ['list'], timeout);
@@ -166,13 +173,14 @@ export async function listComputeSystems(options: DiscoveryOptions = {}, run: Co
 let wslWarning: Promise<boolean> | undefined;
 
 /**
- * For the Windows listen path: when `vmId` is WILDCARD or CHILDREN and WSL2
+ * Windows host, on request (listen() does not call it: it would start a
+ * process per server): when `vmId` is WILDCARD or CHILDREN and WSL2
  * distributions are running, emit one process warning (code
  * HVSOCK_WSL_WILDCARD) saying WSL2 will not reach this listener. At most
- * once per process (wsl.exe runs once); never rejects. Resolves whether it
- * warned.
+ * once per process (System32\wsl.exe runs once); never rejects. Resolves
+ * whether it warned.
  */
-export function warnIfWslMissesWildcard(vmId: string, run: CommandRunner = runCommand): Promise<boolean> {
+export function warnIfWslMissesWildcard(vmId: string, run: CommandRunner = runSystemTool): Promise<boolean> {
   const id = canonicalGuid(vmId);
   if (process.platform !== 'win32' || (id !== VmId.WILDCARD && id !== VmId.CHILDREN)) return Promise.resolve(false);
   wslWarning ??= wslRunning(run).then((running) => {

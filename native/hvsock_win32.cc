@@ -3,8 +3,8 @@
 //
 // Sockets are overlapped (WSA_FLAG_OVERLAPPED) so that libuv can associate a
 // connected one with its IOCP (uv_tcp_open). They start out blocking:
-// connect and accept run on their own threads (io_win32.cc) with
-// WSAEventSelect, which makes them non-blocking, as libuv wants them too.
+// connects and accepts are waited for on native threads (addon_win32.cc)
+// with WSAEventSelect, which makes them non-blocking, as libuv wants them too.
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windows.h>
@@ -95,12 +95,9 @@ int new_socket(int family, int protocol, hvsock_fd* out) {
   return ok();
 }
 
-// Waits for `event` or `stop`: 0, UV_ECANCELED when stopped, UV_ETIMEDOUT
-// after `ms`. The waits below time out now and then and look at the socket
+// The waits in addon_win32.cc time out now and then and look at the sockets
 // themselves, so a network event that goes missing (seen under Wine with
 // many sockets at once) costs a little latency, never a hang.
-constexpr DWORD kRecheckMs = 250;
-
 int wait_event(HANDLE event, HANDLE stop, DWORD ms) {
   HANDLE handles[2] = {stop, event};
   DWORD which = WaitForMultipleObjects(2, handles, FALSE, ms);
@@ -155,44 +152,50 @@ int hvsock_connect(hvsock_fd fd, const hvsock_addr* addr) {
   return connect(sock(fd), reinterpret_cast<sockaddr*>(&ss), len) == 0 ? ok() : fail();
 }
 
-int hvsock_connect_wait(hvsock_fd fd, const hvsock_addr* addr, void* stop) {
-  HANDLE event = WSACreateEvent();
-  if (event == WSA_INVALID_EVENT) return fail();
-  int rc = WSAEventSelect(sock(fd), event, FD_CONNECT) == 0 ? 0 : fail();
-  if (rc == 0) rc = hvsock_connect(fd, addr);
-  while (rc == UV_EAGAIN) {
-    rc = wait_event(event, static_cast<HANDLE>(stop), kRecheckMs);
-    WSANETWORKEVENTS events;
-    if (rc == 0 && WSAEnumNetworkEvents(sock(fd), event, &events) != 0) rc = fail();
-    if (rc == 0) {
-      rc = (events.lNetworkEvents & FD_CONNECT)
-               ? hvsock_translate_error(static_cast<uint32_t>(events.iErrorCode[FD_CONNECT_BIT]))
-               : UV_EAGAIN;
-    } else if (rc == UV_ETIMEDOUT) {
-      rc = connect_state(sock(fd));
-    }
+int hvsock_wait_event(void* event, void* stop, uint32_t ms) {
+  return wait_event(static_cast<HANDLE>(event), static_cast<HANDLE>(stop), ms);
+}
+
+int hvsock_connect_start(hvsock_fd fd, const hvsock_addr* addr, void* event) {
+  if (WSAEventSelect(sock(fd), static_cast<HANDLE>(event), FD_CONNECT) != 0) return fail();
+  return hvsock_connect(fd, addr);
+}
+
+int hvsock_connect_poll(hvsock_fd fd, bool recheck) {
+  WSANETWORKEVENTS events;
+  // A null event: the shared event is the waiter's to reset, not ours.
+  if (WSAEnumNetworkEvents(sock(fd), nullptr, &events) != 0) return fail();
+  if (events.lNetworkEvents & FD_CONNECT) {
+    return hvsock_translate_error(static_cast<uint32_t>(events.iErrorCode[FD_CONNECT_BIT]));
   }
-  // Drop the event selection (the socket stays non-blocking, as libuv wants).
+  return recheck ? connect_state(sock(fd)) : UV_EAGAIN;
+}
+
+void hvsock_connect_done(hvsock_fd fd) {
   DWORD saved = hvsock_last_system_error();
   WSAEventSelect(sock(fd), nullptr, 0);
-  WSACloseEvent(event);
   hvsock_translate_error(saved);
-  return rc;
 }
 
 int hvsock_accept_select(hvsock_fd fd, void* event) {
   return WSAEventSelect(sock(fd), static_cast<HANDLE>(event), FD_ACCEPT) == 0 ? ok() : fail();
 }
 
-int hvsock_accept_wait(hvsock_fd fd, void* event, void* stop) {
-  int rc = wait_event(static_cast<HANDLE>(event), static_cast<HANDLE>(stop), kRecheckMs);
-  if (rc == UV_ETIMEDOUT) return ok();  // let the caller try accept() anyway
-  if (rc != 0) return rc;
+int hvsock_accept_events(hvsock_fd fd, void* event) {
   WSANETWORKEVENTS events;
   if (WSAEnumNetworkEvents(sock(fd), static_cast<HANDLE>(event), &events) != 0) return fail();
   if (events.lNetworkEvents & FD_ACCEPT) {
     return hvsock_translate_error(static_cast<uint32_t>(events.iErrorCode[FD_ACCEPT_BIT]));
   }
+  return ok();
+}
+
+int hvsock_system_directory(std::wstring* out) {
+  wchar_t path[MAX_PATH + 1];
+  UINT length = GetSystemDirectoryW(path, MAX_PATH + 1);
+  if (length == 0) return hvsock_translate_error(GetLastError());
+  if (length > MAX_PATH) return hvsock_translate_error(ERROR_INSUFFICIENT_BUFFER);
+  out->assign(path, length);
   return ok();
 }
 

@@ -27,17 +27,33 @@ int hvsock_translate_error(uint32_t code);
 // loopback TCP where there is no Hyper-V (Wine, CI).
 int hvsock_standin_inet(hvsock_fd* out);
 
-// Blocks until `fd` (made non-blocking by WSAEventSelect) is connected to
-// `addr`, or `stop` is signalled (returns UV_ECANCELED). Leaves the socket
-// non-blocking with no event selection, ready for uv_tcp_open.
-int hvsock_connect_wait(hvsock_fd fd, const hvsock_addr* addr, void* stop);
+// Waits for `event` or `stop` (both HANDLEs): 0, UV_ECANCELED once `stop` is
+// signalled, UV_ETIMEDOUT after `ms`.
+int hvsock_wait_event(void* event, void* stop, uint32_t ms);
+
+// Connects without blocking, for a waiter that watches many sockets at once:
+// hvsock_connect_start makes `fd` signal `event` (which several sockets may
+// share) on FD_CONNECT, non-blocking, and starts the connect: 0 connected,
+// UV_EAGAIN pending, or the error. hvsock_connect_poll reads what `fd`
+// recorded (without resetting the shared event): UV_EAGAIN while pending;
+// with `recheck` it also asks the socket itself (SO_ERROR, getpeername), for
+// events that go missing (seen under Wine with many sockets at once).
+// hvsock_connect_done drops the event selection; the socket stays
+// non-blocking, as uv_tcp_open wants it. It keeps the last system error.
+int hvsock_connect_start(hvsock_fd fd, const hvsock_addr* addr, void* event);
+int hvsock_connect_poll(hvsock_fd fd, bool recheck);
+void hvsock_connect_done(hvsock_fd fd);
 
 // Accept loop: hvsock_accept_select once (makes listening `fd` signal the
-// caller's WSA `event` on FD_ACCEPT, and non-blocking), then per round
-// hvsock_accept_wait: returns 0 when accept() may succeed (it may still say
-// UV_EAGAIN), UV_ECANCELED once `stop` is signalled.
+// caller's WSA `event` on FD_ACCEPT, and non-blocking); after each wake-up
+// hvsock_accept_events resets `event` and returns the error FD_ACCEPT
+// recorded, if any (0 otherwise: accept() may succeed, or say UV_EAGAIN).
 int hvsock_accept_select(hvsock_fd fd, void* event);
-int hvsock_accept_wait(hvsock_fd fd, void* event, void* stop);
+int hvsock_accept_events(hvsock_fd fd, void* event);
+
+// The Windows system directory (GetSystemDirectoryW, e.g. C:\Windows\System32):
+// where the tools discovery runs live. Not taken from the environment.
+int hvsock_system_directory(std::wstring* out);
 
 // Hyper-V service registration: key <GUID> under HKLM (path in
 // registry_win32.cc: ...\Virtualization\GuestCommunicationServices), value

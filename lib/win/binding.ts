@@ -4,12 +4,14 @@ import { binding } from '../binding';
 import { HvsockError } from '../errors';
 
 /**
- * A connect, or a listener's accept loop, running on a native thread that
- * posts each result to this environment's JS thread. Owns `fd` until
- * release(): close() and environment teardown close it.
+ * A connect (waited for by the environment's one connect-waiter thread), or
+ * a listener's accept loop (a thread per listener, at most 128 accepted
+ * connections queued for the JS thread), each posting results to this
+ * environment's JS thread. Owns `fd` until release(): close() and
+ * environment teardown close it.
  */
 export interface NativeSocketThread {
-  /** Stops (joins) the thread and closes the fd if still owned. Idempotent. */
+  /** Stops the connect or the accepting and closes the fd if still owned, without waiting for a thread. Idempotent. */
   close(): void;
   /** Stops the thread and gives the fd back (it stays open). */
   release(): void;
@@ -34,6 +36,10 @@ export interface WinBinding {
   lastSystemError(): number;
   /** The process's open kernel handle count, or a negative status (leak checks). */
   handleCount(): number;
+  /** The process's thread count (Toolhelp snapshot), or a negative status (tests). */
+  threadCount(): number;
+  /** GetSystemDirectoryW (C:\Windows\System32), or a negative status. */
+  systemDirectory(): string | number;
   /** TEST-ONLY: an overlapped AF_INET socket (see lib/win/standin.ts), or a negative status. */
   standInInet(): number;
   registerService(serviceId: string, name: string): number;

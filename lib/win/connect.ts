@@ -1,5 +1,6 @@
-// connect() on Windows: an AF_HYPERV SOCKET connects on a native thread
-// (WSAEventSelect; honours HVSOCKET_CONNECT_TIMEOUT), then is opened into
+// connect() on Windows: an AF_HYPERV SOCKET connects without blocking, waited
+// for by the environment's one connect-waiter thread (WSAEventSelect; honours
+// HVSOCKET_CONNECT_TIMEOUT), then is opened into
 // Node's TCP handle so that net's own connect path completes it: early
 // writes buffered, 'connect'/'ready', errors, as on Linux (lib/socket.ts).
 import type * as net from 'node:net';
@@ -27,7 +28,7 @@ export function noAdoption(): HvsockError {
   );
 }
 
-// Replaces the handle's connect/close/ref/unref. The connect thread owns the
+// Replaces the handle's connect/close/ref/unref. The native connect owns the
 // fd until the connect succeeds; only then is it opened into the handle, so
 // Node closing its handle at teardown never closes a socket the thread uses.
 function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndpoint, owner: () => HyperVSocket): void {
@@ -36,7 +37,7 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
   let ownFd = true; // false once the fd is closed or belongs to the handle
   const closeOwnedFd = (): void => {
     if (!ownFd) return;
-    if (thread) thread.close(); // joins the thread, then closes the fd
+    if (thread) thread.close(); // takes it from the waiter thread, closes the fd
     else native.close(fd);
     thread = null;
     ownFd = false;

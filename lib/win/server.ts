@@ -10,7 +10,6 @@ import { addressBuffer } from '../address';
 import { binding } from '../binding';
 import { HvsockError, invalidArgType, outOfRange } from '../errors';
 import { followHandle, handleOf, newTcpHandle, type StreamHandle } from '../handles';
-import { warnIfWslMissesWildcard } from '../hyperv-host';
 import { definedOnly } from '../settings';
 import { parseAddress } from '../uri';
 import {
@@ -60,7 +59,7 @@ function acceptingHandle(fd: number): ServerHandle | number {
   };
   const lifecycle = followHandle(server, {
     close: () => {
-      if (thread) thread.close(); // joins the accept thread, closes the listener
+      if (thread) thread.close(); // stops the accept thread (no join), closes the listener
       else if (ownFd) native.close(fd);
       thread = null;
       ownFd = false;
@@ -140,9 +139,10 @@ export function listenHyperV(
   }
   // A wildcard bind reports the zero GUID; keep what was asked for otherwise.
   (server as HvServer)[kLocal] = usingStandIn() ? decodeHvEndpoint(out, true) : endpoint;
+  // WSL2 never connects to WILDCARD/CHILDREN listeners, but finding out means
+  // running wsl.exe: listen() starts no process; warnIfWslMissesWildcard()
+  // (lib/hyperv-host.ts) is there for servers that want the check.
   listenHandle(handle, backlog);
-  // WSL2 never connects to WILDCARD/CHILDREN listeners: say so once (lib/hyperv-host.ts).
-  if (!usingStandIn()) void warnIfWslMissesWildcard(endpoint.vmId);
 }
 
 /** server.address() on Windows. */

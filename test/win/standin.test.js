@@ -1,5 +1,5 @@
 // The Windows I/O machinery end to end — native accept thread, connect
-// thread, adoption into Node's TCP handle (uv_tcp_open, IOCP), net's own
+// waiter thread, adoption into Node's TCP handle (uv_tcp_open, IOCP), net's own
 // connect/accept state machines — over the TEST-ONLY AF_INET loopback
 // stand-in (lib/win/transport.ts), since Wine has no Hyper-V. The only thing
 // swapped is the socket's family: everything above socket() is the
@@ -101,7 +101,7 @@ test('64 MiB checksummed echo: nothing lost, nothing reordered', { timeout: 120_
   await closeServer(server);
 });
 
-test('100 connections at once: one connect thread each, one accept thread, all echo', async () => {
+test('100 connections at once: one connect waiter, one accept thread, all echo', async () => {
   const server = await listen((socket) => socket.pipe(socket));
   const replies = await Promise.all(
     Array.from({ length: 100 }, (_, i) => {
@@ -114,17 +114,7 @@ test('100 connections at once: one connect thread each, one accept thread, all e
   await closeServer(server);
 });
 
-// Open kernel objects of this process: GetProcessHandleCount on Windows;
-// Wine's returns 0, but under Wine the process is a Linux process whose
-// /proc/self/fd holds the Unix descriptors behind its SOCKETs.
-function openHandles() {
-  const path = require('node:path');
-  const fs = require('node:fs');
-  const native = require('node-gyp-build')(path.join(__dirname, '..', '..'));
-  const count = native.win.handleCount();
-  if (count > 0) return count;
-  return fs.readdirSync('Z:\\proc\\self\\fd').length;
-}
+const { openHandles } = require('./fixtures/handles.js');
 
 test('no leaks: 300 connect/echo/close cycles and 20 listen/close cycles', async () => {
   const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
@@ -199,7 +189,7 @@ test('half-close, server ends first: the client still writes after its end', asy
   await closeServer(server);
 });
 
-test('no listener: ECONNREFUSED from the connect thread, with the raw WSA code', async () => {
+test('no listener: ECONNREFUSED from the connect waiter, with the raw WSA code', async () => {
   const server = await listen(() => {});
   const serviceId = server.address().serviceId;
   await closeServer(server);
@@ -249,7 +239,7 @@ test('listen twice is ERR_SERVER_ALREADY_LISTEN; the service in use is EADDRINUS
 });
 
 // A listener that never accepts, its backlog full: the next connect stays
-// pending (SYNs dropped), so the connect thread is really waiting.
+// pending (SYNs dropped), so the connect waiter is really waiting.
 async function blockedTarget() {
   const path = require('node:path');
   const native = require('node-gyp-build')(path.join(__dirname, '..', '..'));
@@ -274,7 +264,7 @@ async function blockedTarget() {
   return { serviceId, pending: fillers.filter((f) => f.connecting).length, close };
 }
 
-test('destroy() and AbortSignal end a connect the thread is still waiting on', async () => {
+test('destroy() and AbortSignal end a connect the waiter is still waiting on', async () => {
   const target = await blockedTarget();
   try {
     assert.ok(target.pending >= 1, 'at least one connect must be left pending by the full backlog');
@@ -292,6 +282,111 @@ test('destroy() and AbortSignal end a connect the thread is still waiting on', a
   } finally {
     target.close();
   }
+});
+
+// This process's threads (native Toolhelp snapshot; under Wine, /proc/self
+// is wineserver's, so it cannot tell).
+function threadCount() {
+  const path = require('node:path');
+  const count = require('node-gyp-build')(path.join(__dirname, '..', '..')).win.threadCount();
+  assert.ok(count > 0, `threadCount() failed: ${count}`);
+  return count;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('500 pending connects: a bounded number of threads, destroy() ends every one, no handle leak', { timeout: 120_000 }, async (t) => {
+  const target = await blockedTarget();
+  try {
+    assert.ok(target.pending >= 1, 'the full backlog must leave connects pending');
+    await sleep(300);
+    const threadsBefore = threadCount();
+    const handlesBefore = openHandles();
+    const sockets = Array.from({ length: 500 }, () => {
+      const socket = hvsock.connect({ vmId: hvsock.VmId.LOOPBACK, serviceId: target.serviceId });
+      socket.on('error', () => {});
+      return socket;
+    });
+    await sleep(1000);
+    const pending = sockets.filter((socket) => socket.connecting).length;
+    const threadsDuring = threadCount();
+    assert.strictEqual(pending, 500, 'every connect is still pending');
+    // One waiter thread serves them all (it may exist already: earlier connects started it).
+    assert.ok(threadsDuring - threadsBefore <= 2, `threads went from ${threadsBefore} to ${threadsDuring} with 500 pending connects`);
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(sockets.map((socket) => (socket.closed ? undefined : once(socket, 'close'))));
+    assert.ok(sockets.every((socket) => socket.destroyed && !socket.connecting));
+    await sleep(300);
+    const handlesAfter = openHandles();
+    const threadsAfter = threadCount();
+    t.diagnostic(`threads ${threadsBefore} -> ${threadsDuring} (500 pending) -> ${threadsAfter}; handles ${handlesBefore} -> ${handlesAfter}`);
+    assert.ok(handlesAfter - handlesBefore < 20, `open handles went from ${handlesBefore} to ${handlesAfter} after 500 destroyed connects`);
+    assert.ok(threadsAfter - threadsBefore <= 2, `threads went from ${threadsBefore} to ${threadsAfter}`);
+  } finally {
+    target.close();
+  }
+  // The waiter still serves new connects.
+  const server = await listen((socket) => socket.end('still here'));
+  assert.strictEqual((await readAll(connectTo(server))).toString(), 'still here');
+  await closeServer(server);
+});
+
+// Clients from a Worker (its own thread and loop): see fixtures/flood-clients.js.
+function floodClients(server, options) {
+  const { Worker } = require('node:worker_threads');
+  const path = require('node:path');
+  const shared = new Int32Array(new SharedArrayBuffer(16));
+  const worker = new Worker(path.join(__dirname, 'fixtures', 'flood-clients.js'), {
+    workerData: { port: server.address().port, count: 0, inFlight: 0, ...options, shared },
+  });
+  return { worker, shared };
+}
+
+test('a flood while the JS thread is blocked: accepting pauses at a bounded queue, the backlog holds the rest, all are served', { timeout: 120_000 }, async (t) => {
+  const count = 600;
+  const accepted = [];
+  const server = await listen((socket) => accepted.push(socket));
+  const { worker, shared } = floodClients(server, { count });
+  try {
+    // Blocks this thread: nothing is taken from the accept thread meanwhile.
+    assert.strictEqual(Atomics.wait(shared, 0, 0, 60_000), 'ok');
+    const held = Atomics.load(shared, 1);
+    t.diagnostic(`${count} clients connected while the JS thread was blocked; accepted by the server meanwhile: ${held}`);
+    // At most 128 wait for the JS thread; the kernel's backlog holds the rest.
+    assert.ok(held <= 128, `${held} connections accepted into the queue while nobody took them`);
+    while (accepted.length < count) await sleep(20);
+    assert.strictEqual(accepted.length, count);
+  } finally {
+    for (const socket of accepted) socket.destroy();
+    await worker.terminate();
+    await closeServer(server);
+  }
+});
+
+test('server.close() during a sustained flood returns at once and leaks nothing', { timeout: 120_000 }, async (t) => {
+  await sleep(300);
+  const before = openHandles();
+  const durations = [];
+  for (let round = 0; round < 3; round++) {
+    const server = await listen((socket) => socket.destroy());
+    const { worker, shared } = floodClients(server, { inFlight: 200 });
+    try {
+      while (Atomics.load(shared, 3) < 300) await sleep(10);
+      const started = performance.now();
+      server.close();
+      durations.push(performance.now() - started);
+      await once(server, 'close');
+    } finally {
+      Atomics.store(shared, 2, 1);
+      await worker.terminate();
+      if (server.listening) server.close();
+    }
+  }
+  await sleep(500);
+  const after = openHandles();
+  t.diagnostic(`close() took ${durations.map((ms) => ms.toFixed(1)).join(', ')} ms; handles ${before} -> ${after}`);
+  assert.ok(Math.max(...durations) < 50, `close() blocked for ${Math.max(...durations).toFixed(1)} ms`);
+  assert.ok(after - before < 20, `open handles went from ${before} to ${after}`);
 });
 
 // Process-level: these end their process or environment with sockets open.
