@@ -128,7 +128,7 @@ export class SeqpacketSocket extends EventEmitter {
   attach(fd: number): void {
     this[kConnection] = new PollConnection(fd, {
       readable: () => this.receive(),
-      writable: () => undefined, // sends run on the threadpool, not on writability
+      writable: () => undefined, // sends run on the sender thread, not on writability
       failed: (status) => this.destroy(this.error(status, 'recvmsg')),
     });
     if (!this.refed) this[kConnection].unref();

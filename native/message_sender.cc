@@ -79,6 +79,17 @@ class MessageSender : public Napi::ObjectWrap<MessageSender> {
 
   void Deliver(int64_t result);
   void Forget() { state_ = nullptr; }
+  // While messages are pending the wrapper (and so the socket's callback)
+  // must not be collected: a dropped socket still sends what it was given.
+  void Hold(bool hold) {
+    if (hold == held_) return;
+    held_ = hold;
+    if (hold) {
+      Ref();
+    } else {
+      Unref();
+    }
+  }
 
  private:
   Napi::Value Send(const Napi::CallbackInfo& info);
@@ -87,6 +98,7 @@ class MessageSender : public Napi::ObjectWrap<MessageSender> {
   SenderState* state_ = nullptr;
   Napi::FunctionReference callback_;
   Napi::AsyncContext* context_ = nullptr;
+  bool held_ = false;
 };
 
 void Run(void* data) {
@@ -138,10 +150,14 @@ void OnAsync(uv_async_t* handle) {
   bool exited = s->exited;
   uv_mutex_unlock(&s->mutex);
   for (int64_t result : results) {
-    // Closing, the handle stays ref'd until the thread's exit is seen.
-    if (!s->closing && s->pending > 0 && --s->pending == 0) uv_unref(reinterpret_cast<uv_handle_t*>(&s->async));
-    // The callback may close the sender (destroy()): later results are dropped.
-    if (s->owner != nullptr && !s->closing) s->owner->Deliver(result);
+    // The callback may close the sender (destroy()): later results are
+    // dropped, and the handle stays ref'd until the thread's exit is seen.
+    if (s->owner == nullptr || s->closing) break;
+    s->owner->Deliver(result);  // may send() again: pending is counted after
+    if (s->owner != nullptr && !s->closing && --s->pending == 0) {
+      uv_unref(reinterpret_cast<uv_handle_t*>(&s->async));
+      s->owner->Hold(false);
+    }
   }
   if (exited) Finish(s);
 }
@@ -248,12 +264,16 @@ Napi::Value MessageSender::Send(const Napi::CallbackInfo& info) {
   s->queue.push_back(std::move(message));
   uv_cond_signal(&s->wake);
   uv_mutex_unlock(&s->mutex);
-  if (s->pending++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(&s->async));
+  if (s->pending++ == 0) {
+    uv_ref(reinterpret_cast<uv_handle_t*>(&s->async));
+    Hold(true);
+  }
   return Napi::Number::New(env, 0);
 }
 
 Napi::Value MessageSender::Close(const Napi::CallbackInfo& info) {
   if (state_ != nullptr) BeginClose(state_);  // clears state_ through Forget()
+  Hold(false);
   return info.Env().Undefined();
 }
 
