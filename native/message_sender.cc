@@ -37,6 +37,8 @@
 #include <deque>
 #include <vector>
 
+#include "callback.h"
+
 namespace hvsock {
 namespace {
 
@@ -226,22 +228,10 @@ MessageSender::~MessageSender() {
 }
 
 void MessageSender::Deliver(int64_t result) {
-  // As Poller::Deliver: the C API, and a throw in the callback is reported
-  // the way Node reports throws in its own I/O callbacks.
   napi_env env = Env();
   Napi::HandleScope scope(Env());
   napi_value argv[1] = {Napi::Number::New(env, static_cast<double>(result))};
-  napi_value ignored = nullptr;
-  napi_status call = napi_make_callback(env, static_cast<napi_async_context>(*context_), Value(),
-                                        callback_.Value(), 1, argv, &ignored);
-  if (call == napi_ok) return;
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
-  napi_value error = nullptr;
-  if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return;
-  napi_valuetype type = napi_undefined;
-  napi_typeof(env, error, &type);
-  if (type != napi_undefined && type != napi_null) napi_fatal_exception(env, error);
+  CallIntoJs(env, static_cast<napi_async_context>(*context_), Value(), callback_.Value(), 1, argv);
 }
 
 // send(buffer) -> 0 | -err: copies the bytes (synchronously) and queues them
