@@ -30,6 +30,25 @@ export interface NativePollerConstructor {
   new (fd: number, onEvent: (status: number, events: number) => void, ownsFd?: boolean): NativePoller;
 }
 
+/** One socket's message sender (Linux SOCK_SEQPACKET). */
+export interface NativeMessageSender {
+  /**
+   * Copies `message` (before returning) and queues it; onResult(bytes | -err)
+   * follows once per message, in order, on this loop. Returns 0 or a
+   * negative status (nothing queued).
+   */
+  send(message: Uint8Array): number;
+  /**
+   * Drops queued messages, wakes a send blocked in the kernel (shuts the
+   * socket down) and stops the thread; no onResult after this. Idempotent.
+   */
+  close(): void;
+}
+
+export interface NativeMessageSenderConstructor {
+  new (fd: number, onResult: (result: number) => void): NativeMessageSender;
+}
+
 /** Family-level socket option names (SO_VM_SOCKETS_*). */
 export const VsockOption = Object.freeze({
   BUFFER_SIZE: 0,
@@ -82,17 +101,17 @@ export interface NativeBinding {
   /** One recvmsg(): bytes stored or a negative status; flagsOut[0] = msg_flags. */
   recvmsg?(fd: number, buffer: Uint8Array, flagsOut: Int32Array): number;
   /**
-   * One blocking send() of `buffer` on a threadpool thread (on a dup of the
-   * fd, which must be blocking: setBlocking). callback(bytes | -err) runs on
-   * this loop, never after environment teardown. Returns 0 or -err.
+   * SOCK_SEQPACKET sends on a thread of the socket's own (native/message_sender.cc):
+   * each message one blocking send(), on a dup of the fd (which must be
+   * blocking: setBlocking). Throws if the fd cannot be duplicated.
    */
-  sendBlocking?(fd: number, buffer: Uint8Array, callback: (result: number) => void): number;
+  readonly MessageSender?: NativeMessageSenderConstructor;
   /** Clears (true) or sets (false) O_NONBLOCK on the fd's file description. */
   setBlocking?(fd: number, blocking: boolean): number;
   /** The most buffers one writev() takes (IOV_MAX); more are a short write. */
   readonly maxWriteBuffers?: number;
-  /** Linux: a connected AF_UNIX stream pair, or a negative status. */
-  standInPair?(): [number, number] | number;
+  /** Linux: a connected AF_UNIX pair (SOCK_STREAM, or SOCK_SEQPACKET for SOCKET_SEQPACKET), or a negative status. */
+  standInPair?(type?: number): [number, number] | number;
   /** Linux: an unbound AF_INET stream socket, or a negative status. */
   standInInet?(): number;
   /** Linux: 1 if `fd` is listening (SO_ACCEPTCONN), 0 if not, or a negative status. */

@@ -3,11 +3,15 @@
 // Built on the poll path (PollConnection) for receiving; not a stream,
 // because a stream would merge and split messages.
 //
-// Sending: each message is one blocking send() on a threadpool thread
-// (native/blocking_send.cc), one at a time per socket, because a
-// non-blocking seqpacket send on Linux 6.1 that runs out of peer credit
-// mid-message returns EAGAIN after part of the message went out, and
-// resending merges the two at the peer (measured; test/seqpacket.test.ts).
+// Sending: each message is one blocking send() on the socket's own sender
+// thread (native/message_sender.cc), never on libuv's threadpool and never
+// on the loop thread, because a non-blocking seqpacket send on Linux 6.1
+// that runs out of peer credit mid-message returns EAGAIN after part of the
+// message went out, and resending merges the two at the peer (measured;
+// test/probes/seqpacket-kernel.c, test/seqpacket.test.ts). A peer that
+// never reads stalls only its own socket; destroy() (or a 'timeout'
+// handler calling it) wakes the blocked send. send() copies the message
+// before it returns: the caller may reuse, transfer or detach its buffer.
 // send() returns false once queued bytes reach highWaterMark ('drain'
 // later), like Writable#write(). A message the kernel refuses for its size
 // (ENOMEM on 6.1, EMSGSIZE on later kernels: longer than the peer can
@@ -15,7 +19,7 @@
 // callback or else 'error' (dgram's convention); the connection stays up.
 import { EventEmitter } from 'node:events';
 import { errorAddress, type Endpoint } from './address';
-import { binding, POLL_READABLE, SOCKET_SEQPACKET } from './binding';
+import { binding, POLL_READABLE, SOCKET_SEQPACKET, type NativeMessageSender } from './binding';
 import { HvsockError, invalidArgType, invalidArgValue, systemError, type HvsockSystemError } from './errors';
 import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './poll-connection';
 import {
@@ -74,7 +78,9 @@ export interface SeqpacketOptions {
 }
 
 interface Outgoing {
-  message: Buffer;
+  size: number;
+  /** Our own copy while the message waits for the connection; null once the sender has it. */
+  copy: Buffer | null;
   callback: SendCallback | undefined;
 }
 
@@ -95,7 +101,9 @@ export class SeqpacketSocket extends EventEmitter {
   bytesRead = 0;
   bytesWritten = 0;
   readonly allowHalfOpen: boolean;
+  /** Messages sent (or waiting for the connection) without a result yet, oldest first. */
   private readonly queue: Outgoing[] = [];
+  private sender: NativeMessageSender | null = null;
   private readonly idle = new IdleTimer(this);
   private endpoint: Endpoint | undefined;
   private receiveBuffer: Buffer | null = null;
@@ -106,7 +114,6 @@ export class SeqpacketSocket extends EventEmitter {
   private finished = false; // shutdown(SHUT_WR) done
   private needDrain = false;
   private refed = true;
-  private sending = false; // a send is on a threadpool thread (queue[0])
   private queuedBytes = 0;
   /** Queued bytes at which send() returns false. */
   readonly highWaterMark: number;
@@ -121,7 +128,7 @@ export class SeqpacketSocket extends EventEmitter {
   attach(fd: number): void {
     this[kConnection] = new PollConnection(fd, {
       readable: () => this.receive(),
-      writable: () => undefined, // sends run on the threadpool, not on writability
+      writable: () => undefined, // sends run on the sender thread, not on writability
       failed: (status) => this.destroy(this.error(status, 'recvmsg')),
     });
     if (!this.refed) this[kConnection].unref();
@@ -138,39 +145,62 @@ export class SeqpacketSocket extends EventEmitter {
         return;
       }
       this.connecting = false;
-      this.opened();
+      try {
+        this.opened();
+      } catch (error) {
+        this.destroy(error as Error);
+        return;
+      }
       this.emit('connect');
       this.emit('ready');
     });
   }
 
-  /** Takes an accepted fd (already connected: no 'connect' event). Internal. */
+  /**
+   * Takes an accepted fd (already connected: no 'connect' event). Internal.
+   * Throws if the socket cannot be set up, with the fd closed.
+   */
   accepted(fd: number): void {
-    this.attach(fd);
-    this[kConnection]?.learnNames();
-    this.endpoint = this[kConnection]?.peer;
-    this.opened();
+    try {
+      this.attach(fd);
+      this[kConnection]?.learnNames();
+      this.endpoint = this[kConnection]?.peer;
+      this.opened();
+    } catch (error) {
+      // Nobody has seen this socket: close it without events.
+      this.destroyed = true;
+      this.sender?.close();
+      this[kConnection]?.close();
+      throw error;
+    }
   }
 
-  // Connected: size the receive buffer and start moving messages.
+  // Connected: size the receive buffer, start the sender and move messages.
+  // Throws when that fails (the caller destroys or discards the socket).
   private opened(): void {
-    // Sends block in the kernel on a threadpool thread (see the file
-    // comment); every call made here on the loop thread passes MSG_DONTWAIT.
     const connection = this[kConnection];
-    const blocking = connection ? binding().setBlocking!(connection.fd, true) : 0;
-    if (blocking < 0) {
-      this.destroy(this.error(blocking, 'fcntl'));
-      return;
-    }
+    if (!connection) return;
+    const native = binding();
+    // Sends block in the kernel on the sender's thread (see the file
+    // comment); every call made here on the loop thread passes MSG_DONTWAIT.
+    const blocking = native.setBlocking!(connection.fd, true);
+    if (blocking < 0) throw this.error(blocking, 'fcntl');
     // The peer may send messages up to our receive buffer size (the kernel
     // refuses longer ones with EMSGSIZE on its side), so a buffer of that
     // size never truncates. Read once: set bufferSize before connecting.
-    const size = this[kConnection]?.bufferSize() ?? DEFAULT_RECEIVE_BUFFER;
+    // A size the process cannot allocate throws here (RangeError).
+    const size = connection.bufferSize() ?? DEFAULT_RECEIVE_BUFFER;
     this.receiveBuffer = Buffer.allocUnsafe(Math.max(size, 1));
+    this.sender = new native.MessageSender!(connection.fd, (result) => this.sent(result));
     this.idle.touch();
-    if (!this.paused) this[kConnection]?.want(POLL_READABLE, true);
-    if (this.queue.length > 0) this.pump();
-    else if (this.writeEnded) this.shutdownWrite();
+    if (!this.paused) connection.want(POLL_READABLE, true);
+    for (const entry of this.queue) {
+      if (entry.copy === null || this.destroyed) continue;
+      const copy = entry.copy;
+      entry.copy = null;
+      this.hand(copy);
+    }
+    if (this.queue.length === 0 && this.writeEnded) this.shutdownWrite();
   }
 
   private error(status: number, syscall: string): HvsockSystemError {
@@ -207,21 +237,25 @@ export class SeqpacketSocket extends EventEmitter {
   /**
    * Sends `data` (1 byte or more) as one message; the peer gets it whole as
    * one 'message'. Messages go out in order, one blocking kernel send at a
-   * time off the loop thread. Returns false once the bytes queued and not
-   * yet taken by the kernel reach highWaterMark: wait for 'drain'.
+   * time on this socket's sender thread. The bytes are copied before send()
+   * returns. Returns false once the bytes queued and not yet taken by the
+   * kernel reach highWaterMark: wait for 'drain'.
    * `callback(error)` runs once the kernel has taken the message or refused
    * it (ERR_HVSOCK_MESSAGE_TOO_LARGE; without a callback that goes to
    * 'error' and the connection stays up) or the socket closed first.
    */
   send(data: Uint8Array | string, callback?: SendCallback): boolean {
-    let message: Buffer;
+    let message: Uint8Array;
     if (typeof data === 'string') message = Buffer.from(data);
-    else if (data instanceof Uint8Array) message = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    else if (data instanceof Uint8Array) message = data;
     else throw invalidArgType('data', 'of type string or an instance of Buffer or Uint8Array', data);
     if (callback !== undefined && typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback);
-    // A 0-byte message would reach the peer as a 0-byte read, which is how
-    // recvmsg() reports the end of the connection: refuse it.
-    if (message.length === 0) throw invalidArgValue('data', '<empty>', 'must not be empty (a message has at least 1 byte)');
+    // vsock has no empty messages: the kernel sends nothing for a 0-byte
+    // SEQPACKET send (and returns 0), so the peer would never see it, and a
+    // 0-byte recvmsg() always means the peer's end (test/seqpacket.test.ts).
+    if (message.byteLength === 0) {
+      throw invalidArgValue('data', '<empty>', 'must not be empty (vsock delivers no 0-byte message)');
+    }
     if (this.destroyed || this.writeEnded) {
       const error = this.destroyed
         ? new HvsockError('ERR_SOCKET_CLOSED', 'Socket is closed')
@@ -229,9 +263,17 @@ export class SeqpacketSocket extends EventEmitter {
       process.nextTick(() => this.report(error, callback));
       return false;
     }
-    this.queue.push({ message, callback });
-    this.queuedBytes += message.length;
-    if (!this.connecting) this.pump();
+    const entry: Outgoing = { size: message.byteLength, copy: null, callback };
+    this.queue.push(entry);
+    this.queuedBytes += entry.size;
+    if (this.sender) {
+      this.hand(message); // copied by the sender before this returns
+    } else {
+      // Waiting for the connection: our own copy (a fresh, unpooled buffer
+      // nobody else holds), so a later change or detach of `data` is moot.
+      entry.copy = typeof data === 'string' ? (message as Buffer) : Buffer.allocUnsafeSlow(entry.size);
+      if (entry.copy !== message) entry.copy.set(message);
+    }
     const below = this.queuedBytes < this.highWaterMark;
     if (!below) this.needDrain = true;
     return below;
@@ -243,29 +285,23 @@ export class SeqpacketSocket extends EventEmitter {
     else this.emit('error', error);
   }
 
-  // Hands the next queued message to a threadpool send, one at a time.
-  private pump(): void {
-    const connection = this[kConnection];
-    if (this.sending || this.queue.length === 0 || !connection || connection.closed || this.connecting) return;
-    this.sending = true;
-    const status = binding().sendBlocking!(connection.fd, this.queue[0].message, (result) => this.sent(result));
-    if (status < 0) {
-      this.sending = false;
-      this.destroy(this.error(status, 'send'));
-    }
+  // Gives one message to the sender thread (it copies the bytes now).
+  private hand(message: Uint8Array): void {
+    const status = this.sender?.send(message) ?? 0;
+    if (status < 0) this.destroy(this.error(status, 'send'));
   }
 
+  // The sender's result for the oldest message: bytes sent or -errno.
   private sent(result: number): void {
-    this.sending = false;
     if (this.destroyed) return; // destroy() already failed the queue
     const done = this.queue.shift() as Outgoing;
-    this.queuedBytes -= done.message.length;
+    this.queuedBytes -= done.size;
     if (result === UV_ENOMEM || result === UV_EMSGSIZE) {
       const error = new HvsockError(
         'ERR_HVSOCK_MESSAGE_TOO_LARGE',
-        `send: a ${done.message.length}-byte message is longer than the peer can buffer (its bufferSize)`,
+        `send: a ${done.size}-byte message is longer than the peer can buffer (its bufferSize)`,
       ) as MessageTooLargeError;
-      error.size = done.message.length;
+      error.size = done.size;
       error.errno = result;
       error.syscall = 'send';
       process.nextTick(() => this.report(error, done.callback));
@@ -279,10 +315,7 @@ export class SeqpacketSocket extends EventEmitter {
       this.idle.touch();
       done.callback?.(null);
     }
-    if (this.queue.length > 0) {
-      this.pump();
-      return;
-    }
+    if (this.queue.length > 0 || this.destroyed) return;
     if (this.writeEnded) this.shutdownWrite();
     if (this.needDrain) {
       this.needDrain = false;
@@ -363,7 +396,7 @@ export class SeqpacketSocket extends EventEmitter {
     if (callback) this.once('finish', callback);
     if (this.writeEnded || this.destroyed) return this;
     this.writeEnded = true;
-    if (!this.connecting && this.queue.length === 0 && !this.sending) this.shutdownWrite();
+    if (!this.connecting && this.queue.length === 0) this.shutdownWrite();
     return this;
   }
 
@@ -392,11 +425,11 @@ export class SeqpacketSocket extends EventEmitter {
     this.destroyed = true;
     this.connecting = false;
     this.idle.clear();
-    const connection = this[kConnection];
-    // A send blocked on its thread holds a dup of the fd: shut the socket
-    // down so it returns (EPIPE) and the peer sees the end now.
-    if (this.sending && connection && !connection.closed) binding().shutdown(connection.fd, 2);
-    connection?.close();
+    // A send blocked on the sender's thread is woken (the sender shuts the
+    // socket down) and the thread ends; queued messages are dropped.
+    this.sender?.close();
+    this.sender = null;
+    this[kConnection]?.close();
     const dropped = this.queue.splice(0);
     this.queuedBytes = 0;
     this.receiveBuffer = null;

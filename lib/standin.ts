@@ -5,15 +5,16 @@
 // speed on a host without vsock. The only step skipped is the vsock connect(2)
 // itself and its uv_poll wait.
 import type * as net from 'node:net';
-import { binding } from './binding';
+import { binding, SOCKET_SEQPACKET, SOCKET_STREAM } from './binding';
 import { systemError } from './errors';
 import { adoptStream, type ConnectRequest } from './handles';
 import { acceptPollSocket, type PollSocket } from './poll-socket';
+import { acceptSeqpacket, type SeqpacketSocket } from './seqpacket';
 import { startNetConnect, VsockSocket } from './socket';
 
-/** A connected AF_UNIX stream pair from the addon, as [fd, fd]. */
-export function standInPair(): [number, number] {
-  const pair = binding().standInPair?.();
+/** A connected AF_UNIX pair from the addon (SOCK_STREAM, or SOCK_SEQPACKET for SOCKET_SEQPACKET), as [fd, fd]. */
+export function standInPair(type = SOCKET_STREAM): [number, number] {
+  const pair = binding().standInPair?.(type);
   if (!Array.isArray(pair)) throw systemError(typeof pair === 'number' ? pair : -95, 'socketpair');
   return pair;
 }
@@ -45,4 +46,16 @@ export function standInSocket(fd: number, options: { allowHalfOpen?: boolean } =
  */
 export function standInPollSocket(fd: number): PollSocket {
   return acceptPollSocket(fd, {});
+}
+
+/**
+ * Two SeqpacketSockets on the ends of a connected AF_UNIX SOCK_SEQPACKET
+ * pair, made as the seqpacket server makes accepted sockets: the message
+ * socket's whole send/receive machinery without vsock (AF_UNIX keeps
+ * message boundaries and its blocking sends wait while the peer reads
+ * nothing, as vsock's do).
+ */
+export function standInSeqpacketPair(options: { allowHalfOpen?: boolean } = {}): [SeqpacketSocket, SeqpacketSocket] {
+  const [a, b] = standInPair(SOCKET_SEQPACKET);
+  return [acceptSeqpacket(a, options), acceptSeqpacket(b, options)];
 }

@@ -171,11 +171,13 @@ Napi::Value LocalCid(const Napi::CallbackInfo& info) {
 
 #ifndef _WIN32
 // Stand-in descriptors: an AF_UNIX stream pair (to learn Node's Pipe handle
-// constructor from a public net.Socket, and as a test-only transport) and an
-// unbound AF_INET socket (to learn the TCP handle constructor). No traffic.
+// constructor from a public net.Socket, and as a test-only transport; with
+// type 2, a SOCK_SEQPACKET pair for message-socket tests) and an unbound
+// AF_INET socket (to learn the TCP handle constructor). No traffic.
 Napi::Value StandInPair(const Napi::CallbackInfo& info) {
   int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
+  int type = info.Length() > 0 && info[0].IsNumber() && Int(info[0]) == HVSOCK_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM;
+  if (socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
     return Status(info.Env(), -errno);
   }
   Napi::Array out = Napi::Array::New(info.Env(), 2);

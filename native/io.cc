@@ -48,7 +48,7 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void DefineBlockingSend(Napi::Env env, Napi::Object exports);  // native/blocking_send.cc
+void DefineMessageSender(Napi::Env env, Napi::Object exports);  // native/message_sender.cc
 
 // Adds the io functions to the addon's exports and MSG_TRUNC to its constants.
 void DefineIo(Napi::Env env, Napi::Object exports, Napi::Object constants) {
@@ -56,7 +56,7 @@ void DefineIo(Napi::Env env, Napi::Object exports, Napi::Object constants) {
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("writev", Napi::Function::New(env, Writev, "writev"));
   exports.Set("recvmsg", Napi::Function::New(env, RecvMsg, "recvmsg"));
-  DefineBlockingSend(env, exports);
+  DefineMessageSender(env, exports);
   exports.Set("maxWriteBuffers", Napi::Number::New(env, static_cast<double>(hvsock_max_bufs())));
 }
 

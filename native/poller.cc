@@ -1,5 +1,6 @@
 #include "poller.h"
 
+#include "callback.h"
 #include "hvsock.h"
 
 namespace hvsock {
@@ -117,26 +118,10 @@ void Poller::HoldWrapper(bool hold) {
 }
 
 void Poller::Deliver(int status, int events) {
-  // The C API, not Napi::FunctionReference::MakeCallback: with C++
-  // exceptions off, node-addon-api turns a failed call into napi_throw, which
-  // aborts the process when JS can no longer run (a Worker being terminated).
   napi_env env = Env();
   Napi::HandleScope scope(Env());
   napi_value argv[2] = {Napi::Number::New(env, status), Napi::Number::New(env, events)};
-  napi_value result = nullptr;
-  napi_status call = napi_make_callback(env, static_cast<napi_async_context>(*context_), Value(),
-                                        callback_.Value(), 2, argv, &result);
-  if (call == napi_ok) return;
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return;
-  napi_value error = nullptr;
-  if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return;
-  napi_valuetype type = napi_undefined;
-  napi_typeof(env, error, &type);
-  // Termination leaves no exception object: there is nobody left to tell.
-  // Anything else a callback threw is reported the way Node reports throws
-  // in its own I/O callbacks ('uncaughtException').
-  if (type != napi_undefined && type != napi_null) napi_fatal_exception(env, error);
+  CallIntoJs(env, static_cast<napi_async_context>(*context_), Value(), callback_.Value(), 2, argv);
 }
 
 // start(events): UV_READABLE=1 | UV_WRITABLE=2 | UV_DISCONNECT=4. Calling it

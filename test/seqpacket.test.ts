@@ -1,10 +1,14 @@
 // SOCK_SEQPACKET message sockets over real AF_VSOCK (CID 1, vsock_loopback,
 // Linux 6.1) in the rig's guest: boundaries, order, backpressure, oversize
 // messages, end/close, errors.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, pbkdf2, randomBytes } from 'node:crypto';
+import * as dns from 'node:dns';
 import { once } from 'node:events';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertInTestGuest } from './helpers/guest';
 import { hvsock } from './helpers/hvsock';
@@ -13,6 +17,10 @@ import { freshPort } from './helpers/streams';
 import type { SeqpacketServer } from '../lib/index';
 
 type Message = InstanceType<typeof hvsock.SeqpacketSocket>;
+const load = createRequire(__filename);
+// The same module instances the package uses (require('hvsock') resolves to dist/ too).
+const bindingModule: typeof import('../lib/binding') = load('../dist/binding.js');
+const pollCommon: typeof import('../lib/poll-common') = load('../dist/poll-common.js');
 
 // Descriptors: test/setup/fd-check.ts compares this file's before/after lists
 // (sockets only in a worker thread, as under the sanitizer run's threads pool).
@@ -46,6 +54,15 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** Resolves with `promise`'s value, or rejects once `ms` pass (a stall fails the test instead of hanging it). */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** Collects `count` messages. */
@@ -236,6 +253,60 @@ describe('seqpacket connect() / createServer()', () => {
     await closeServer(server);
   });
 
+  it('8 peers that never read stall only their own sockets: fs, dns.lookup, crypto and another socket keep working', async () => {
+    const peers: Message[] = [];
+    const stalled = await listen((socket) => {
+      peers.push(socket);
+      socket.pause();
+    });
+    const clients = await Promise.all(Array.from({ length: 8 }, () => connect(stalled.port)));
+    const results = clients.flatMap((client) =>
+      Array.from({ length: 4 }, () => new Promise<Error | null>((resolve) => client.send(Buffer.alloc(100_000), resolve))),
+    );
+    for (let waited = 0; waited < 5000 && clients.some((client) => client.pendingMessages > 2); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Two 100000-byte messages fill most of a peer's 256 KiB: the third waits in send().
+    expect(clients.map((client) => client.pendingMessages)).toEqual(clients.map(() => 2));
+    // Each of these needs a libuv threadpool thread (4 by default).
+    await within(5000, 'fs.readFile', fs.readFile(__filename));
+    await within(5000, 'dns.lookup', dns.promises.lookup('localhost'));
+    await within(5000, 'crypto.pbkdf2', promisify(pbkdf2)('secret', 'salt', 1, 32, 'sha256'));
+    const { server, port } = await listen(echo);
+    const other = await connect(port);
+    const back = collect(other, 1);
+    other.send('through');
+    expect(String((await within(5000, "another socket's echo", back))[0])).toBe('through');
+    other.destroy();
+    await closeServer(server);
+    for (const client of clients) client.destroy();
+    const errors = await within(5000, 'stalled sends after destroy()', Promise.all(results));
+    expect(errors.filter((e) => e !== null)).toHaveLength(16);
+    for (const peer of peers) peer.destroy();
+    await closeServer(stalled.server);
+  });
+
+  it('a 0-byte send carries nothing on vsock, so a 0-byte receive is always the end', async () => {
+    // The reason send() refuses empty messages and a 0-byte recvmsg() means
+    // the peer shut down: the kernel (6.1) sends nothing for len 0.
+    const peer = deferred<Message>();
+    const { server, port } = await listen(peer.resolve);
+    const client = await connect(port);
+    const accepted = await peer.promise;
+    const events: string[] = [];
+    accepted.on('message', (m: Buffer) => events.push(`message ${m.length}`)).on('end', () => events.push('end'));
+    const fd = client[pollCommon.kConnection]?.fd as number;
+    expect(bindingModule.binding().writev!(fd, [Buffer.alloc(0)])).toBe(0);
+    client.send('x');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(events).toEqual(['message 1']);
+    client.end();
+    await once(accepted, 'end');
+    expect(events).toEqual(['message 1', 'end']);
+    await once(client, 'close');
+    await closeServer(server);
+  });
+
   it('validates send() arguments synchronously', async () => {
     const { server, port } = await listen();
     const client = await connect(port);
@@ -290,6 +361,39 @@ describe('seqpacket lifecycle', () => {
       timeout: 30_000,
     });
     expect(run).toMatchObject({ status: 0, stderr: '', stdout: 'message: "hello"\nmessage: 40000 bytes\nmessage: "bye"\n' });
+  });
+
+  it('process.exit(), direct or in a SIGTERM handler, returns promptly with sends blocked (stream and seqpacket)', { timeout: 120_000 }, async () => {
+    const cases = ['stream', 'seqpacket'].flatMap((kind) => ['exit', 'sigterm'].map((how) => ({ kind, how })));
+    const runs = await Promise.all(
+      cases.map(({ kind, how }) => {
+        // Under the sanitizer run, LeakSanitizer's exit-time scan takes tens
+        // of seconds in the guest: what is timed here is exit itself, so the
+        // children skip the leak scan (ASan's error checks stay on).
+        const asan = process.env.ASAN_OPTIONS;
+        const env = asan ? { ...process.env, ASAN_OPTIONS: `${asan}:detect_leaks=0` } : process.env;
+        const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'exit-blocked-sends.js'), String(freshPort()), how, kind], { env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        const started = Date.now();
+        let blockedAt = 0;
+        child.stdout.once('data', () => (blockedAt = Date.now()));
+        // A hung exit may have SIGTERM handled: SIGKILL.
+        const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        return new Promise<Record<string, unknown>>((resolve) =>
+          child.on('close', (status, signal) => {
+            clearTimeout(killer);
+            resolve({ kind, how, status, signal, stdout, stderr, exitMs: blockedAt ? Date.now() - blockedAt : -1, totalMs: Date.now() - started });
+          }),
+        );
+      }),
+    );
+    for (const run of runs) {
+      expect(run, JSON.stringify(run)).toMatchObject({ status: 7, signal: null, stdout: 'blocked\n', stderr: '' });
+      expect(run.exitMs as number, JSON.stringify(run)).toBeLessThan(10_000); // under TCG; a hang is 60 s, then SIGKILL
+    }
   });
 
   it('a Worker terminated with sends blocked in the kernel: no crash, no hang, no leaked fds', () => {

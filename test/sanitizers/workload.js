@@ -5,8 +5,11 @@
 //   - Pollers: readable events, stop/start, ref/unref, release, close, and
 //     pollers dropped without close() (finalizer path);
 //   - vsock listeners: socket/bind/getsockname/listen/close (allowed on the host);
-//   - a Worker that loads the addon, opens pollers and is terminated
-//     (environment teardown hook).
+//   - message senders (native/message_sender.cc) on stand-in SEQPACKET pairs:
+//     messages through, a send stalled on a peer that reads nothing and
+//     freed by destroy(), a sender dropped unused (finalizer path);
+//   - a Worker that loads the addon, opens pollers and senders with a send
+//     blocked in the kernel, and is terminated (environment teardown hooks).
 // Run with --expose-gc so finalizers run before exit.
 'use strict';
 const { once } = require('node:events');
@@ -14,7 +17,7 @@ const { Worker } = require('node:worker_threads');
 const { createHash, randomBytes } = require('node:crypto');
 const hvsock = require('hvsock');
 const { binding } = require('../../dist/binding.js');
-const { standInPair, standInSocket } = require('../../dist/standin.js');
+const { standInPair, standInSeqpacketPair, standInSocket } = require('../../dist/standin.js');
 
 const ROUNDS = Number(process.env.HVSOCK_VALGRIND_ROUNDS ?? 20);
 
@@ -63,6 +66,25 @@ async function pollers() {
   native.close(f);
 }
 
+async function senders() {
+  const [a, b] = standInSeqpacketPair();
+  const got = once(b, 'message');
+  a.send(randomBytes(1000));
+  await got;
+  b.pause(); // reads nothing: the third 120 KiB message blocks in send()
+  const results = Array.from({ length: 4 }, () => new Promise((resolve) => a.send(Buffer.alloc(120 * 1024), resolve)));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  a.destroy(); // wakes the blocked send, ends the thread
+  b.destroy();
+  await Promise.all([...results, once(a, 'close'), once(b, 'close')]);
+
+  // Dropped without close(): the wrapper's finalizer must close the sender (and its dup).
+  const [c, d] = standInPair(2);
+  new (binding().MessageSender)(c, () => undefined);
+  binding().close(c);
+  binding().close(d);
+}
+
 async function listeners() {
   const server = hvsock.createServer();
   await new Promise((resolve) => {
@@ -82,6 +104,10 @@ async function worker() {
        new (binding().Poller)(a, () => undefined, true).start(1);
        new (binding().Poller)(b, () => undefined, true).start(2);
      }
+     const [c, d] = standInPair(2); // d reads nothing: the third send blocks
+     binding().setBlocking(c, true);
+     const sender = new (binding().MessageSender)(c, () => undefined);
+     for (let i = 0; i < 3; i++) sender.send(Buffer.alloc(120 * 1024));
      parentPort.postMessage('ready');
      setInterval(() => undefined, 1000);`,
     { eval: true },
@@ -94,6 +120,7 @@ async function worker() {
   for (let i = 0; i < ROUNDS; i++) {
     await transfer(256 * 1024);
     await pollers();
+    await senders();
     await listeners();
   }
   await worker();
