@@ -127,7 +127,8 @@ export function formatAddress(address: AddressOptions, name = 'address'): string
   const { cid, port, vmId, serviceId, udsPath } = address;
   if (udsPath !== undefined) {
     if (typeof udsPath !== 'string' || udsPath === '') throw invalidArgValue(name, address, 'has an empty or non-string udsPath');
-    if (port !== undefined) return formatHybrid({ udsPath, port: checkUint32(port, 'port', address, name), serviceId: '' });
+    // server.address() reports port -1 for an OpenVMM service GUID.
+    if (port !== undefined && !(port === -1 && serviceId !== undefined)) return formatHybrid({ udsPath, port: checkUint32(port, 'port', address, name), serviceId: '' });
     if (serviceId !== undefined) return formatHybrid({ udsPath, serviceId: parseGuid(serviceId, `${name}.serviceId`) });
     throw invalidArgValue(name, address, 'has a udsPath but neither port nor serviceId');
   }

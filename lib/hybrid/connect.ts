@@ -117,10 +117,14 @@ export class HybridSocket extends net.Socket {
     return this[kReply];
   }
 
-  // net's remoteAddress/remotePort/remoteFamily read this.
+  // net's remoteAddress/remotePort/remoteFamily read this. An accepted
+  // socket came through the VMM at its udsPath; which guest port it came from
+  // the VMM does not say.
   _getpeername(): Partial<HybridAddressInfo> {
     const remote = this[kRemote];
-    return remote ? describeHybrid(remote) : {};
+    if (remote) return describeHybrid(remote);
+    const local = this[kLocal];
+    return local ? { address: local.udsPath, family: 'hybrid-vsock', udsPath: local.udsPath } : {};
   }
 
   // net's address()/localAddress/localPort read this.
