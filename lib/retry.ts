@@ -43,7 +43,8 @@ export interface RetryPolicy {
  * up yet has no route (ENODEV from the host's vhost transport, or
  * EHOSTUNREACH / ENETUNREACH). Hybrid vsock (lib/hybrid/): ECONNRESET when the
  * VMM closes without OK (no guest listener yet), ETIMEDOUT for no answer,
- * ECONNREFUSED / ENOENT while the VMM's socket is not there yet.
+ * ECONNREFUSED / ENOENT while the VMM's socket is not there yet, EAGAIN when
+ * its listen backlog is full (Linux Unix sockets refuse a connect that way).
  */
 export const RETRYABLE_CONNECT_ERRORS: ReadonlySet<string> = new Set([
   'ECONNRESET',
@@ -53,6 +54,7 @@ export const RETRYABLE_CONNECT_ERRORS: ReadonlySet<string> = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENOENT',
+  'EAGAIN',
 ]);
 
 /** Whether a connect failure is worth another attempt. */

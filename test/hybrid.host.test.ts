@@ -151,7 +151,7 @@ describe('hybrid connect: the handshake per VMM variant', () => {
     expect(error).toMatchObject({ code: 'ECONNRESET', syscall: 'connect', udsPath: vmm.path, port: 53, address: `hvsock://${vmm.path}:53` });
     expect(error.errno).toBeLessThan(0);
     expect(error.message).toBe(`connect ECONNRESET hvsock://${vmm.path}:53 (no guest listener on port 53 (or the VMM refused))`);
-    expect(hvsock.isRetryableConnectError(error)).toBe(true);
+    expect(hvsock.isRetryableConnectError(error as { code?: unknown; syscall?: unknown })).toBe(true);
     expect(vmm.stats.refused).toBe(1);
   });
 
@@ -558,6 +558,45 @@ describe('protocol helpers over hybrid endpoints', () => {
   });
 });
 
+describe('hybrid vsock needs no native addon', () => {
+  it('connects, listens and echoes with the addon unloadable (as on a macOS host)', async () => {
+    // HVSOCK_ADDON_PATH pointing nowhere makes any use of the addon throw.
+    const script = `
+      const net = require('node:net');
+      const hvsock = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))});
+      const { createMuxer } = require(${JSON.stringify(path.join(__dirname, 'fixtures', 'hybrid-muxer.js'))});
+      const dir = ${JSON.stringify(tmp.dir)};
+      (async () => {
+        const guestEcho = net.createServer((s) => s.pipe(s)).listen(dir + '/g-noaddon');
+        const vmm = await createMuxer({ path: dir + '/noaddon.sock', variant: 'firecracker',
+          guest: { connect: () => net.createConnection(dir + '/g-noaddon') } });
+        const socket = hvsock.connect('hvsock://' + dir + '/noaddon.sock:1');
+        socket.write('no addon');
+        const [data] = await require('node:events').once(socket, 'data');
+        socket.destroy();
+        const server = hvsock.createServer((s) => s.end('served'));
+        server.listen({ udsPath: dir + '/noaddon.sock', port: 2 });
+        await require('node:events').once(server, 'listening');
+        const reply = await new Promise((resolve) => {
+          const c = net.createConnection(dir + '/noaddon.sock_2');
+          let text = '';
+          c.on('data', (d) => (text += d)).on('end', () => { c.end(); resolve(text); });
+        });
+        let addon = 'loaded';
+        try { hvsock.getLocalCid(); } catch (error) { addon = 'unloadable'; }
+        process.stdout.write(String(data) + ' ' + reply + ' ' + addon);
+        process.exit(0);
+      })();`;
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, HVSOCK_ADDON_PATH: '/nonexistent/hvsock.node' } });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => out.push(chunk));
+    const [code] = await once(child, 'close');
+    expect(Buffer.concat(out).toString()).toBe('no addon served unloadable');
+    expect(code).toBe(0);
+  });
+});
+
 describe('CLI over hybrid endpoints (host side)', () => {
   function run(args: string[], input?: string | Buffer) {
     const child = spawn(process.execPath, [cli, ...args]);
@@ -622,20 +661,22 @@ describe('CLI over hybrid endpoints (host side)', () => {
 // Two connected in-memory Duplexes (stream.duplexPair is Node >= 22.6):
 // the "guest" end the test drives, and the end the muxer bridges.
 function duplexPair(): [Duplex, Duplex] {
-  const make = (): Duplex & { peer?: Duplex } =>
+  type Peered = Duplex & { peer?: Duplex };
+  const make = (): Peered =>
     new Duplex({
       allowHalfOpen: true,
       read() {},
       write(chunk, _encoding, callback) {
-        this.peer?.push(chunk);
+        (this as Peered).peer?.push(chunk);
         callback();
       },
       final(callback) {
-        this.peer?.push(null);
+        (this as Peered).peer?.push(null);
         callback();
       },
       destroy(error, callback) {
-        if (this.peer && !this.peer.destroyed) this.peer.destroy();
+        const peer = (this as Peered).peer;
+        if (peer && !peer.destroyed) peer.destroy();
         callback(error);
       },
     });

@@ -198,6 +198,7 @@ const UNIX_HINTS: Record<string, string> = {
   ENOENT: 'no VMM socket at that path: is the VM running, and is udsPath its vsock socket (Firecracker uds_path)?',
   ECONNREFUSED: 'nothing accepts on that path: the VMM is gone and left its socket file behind',
   EACCES: 'no permission to connect to the VMM socket',
+  EAGAIN: "the VMM's listen backlog is full (many connects at once): retry",
 };
 
 // A failure of the Unix connect itself, rebuilt with the hybrid address.
