@@ -16,7 +16,7 @@ export type ParsedAddress =
   | { udsPath: string; serviceId: string };
 
 const UINT32_MAX = 0xffffffff;
-const SHAPE = 'a URI like vsock://CID:PORT, hvsock://VMID/SERVICEID or hvsock:///VMM/SOCKET:PORT';
+const SHAPE = 'a URI like vsock://CID:PORT or hvsock://VMID/SERVICEID (or hvsock:///VMM/SOCKET:PORT)';
 const SYNTAX = `must be ${SHAPE}`;
 
 // Names are matched case-insensitively; these are the lowercase spellings.

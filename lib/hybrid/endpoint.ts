@@ -105,11 +105,13 @@ export function listenerPath(endpoint: HybridEndpoint): string {
 /**
  * The URI: `hvsock://<absolute path>:<port or GUID>`, Kata's form. Our
  * `hvsock://VMID/SERVICEID` never has an empty VM id, so a path (which starts
- * with `/`) cannot be mistaken for it. Relative paths are made absolute.
+ * with `/`) cannot be mistaken for it. Relative paths are made absolute;
+ * absolute ones are kept as given (not normalized), so URIs round-trip.
  */
 export function formatHybrid(endpoint: Pick<HybridEndpoint, 'udsPath'> & { port?: number; serviceId: string }): string {
   const service = endpoint.port !== undefined ? String(endpoint.port) : endpoint.serviceId;
-  return `hvsock://${path.resolve(endpoint.udsPath)}:${service}`;
+  const udsPath = path.isAbsolute(endpoint.udsPath) ? endpoint.udsPath : path.resolve(endpoint.udsPath);
+  return `hvsock://${udsPath}:${service}`;
 }
 
 /** The address fields copied onto errors. */
