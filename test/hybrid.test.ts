@@ -19,8 +19,10 @@ import { freshPort, listenOnFreshPort, readAll, sendPattern } from './helpers/st
 const SOCAT = '/usr/bin/socat';
 const MiB = 1024 ** 2;
 const GiB = 1024 * MiB;
-// HVSOCK_HYBRID_BULK: bytes, or with an M/G suffix.
-function bulkSize(text = '1G'): number {
+// HVSOCK_HYBRID_BULK: bytes, or with an M/G suffix. npm test moves 64 MiB
+// (TCG is slow: ~3-8 MiB/s through the in-guest bridge on a loaded 2-core
+// machine); npm run test:hybrid-bulk (CI) moves 1 GiB.
+function bulkSize(text = '64M'): number {
   const match = /^(\d+)([MG]?)$/i.exec(text);
   if (!match) throw new Error(`HVSOCK_HYBRID_BULK must be like 1G, 64M or 1048576, got ${text}`);
   return Number(match[1]) * ({ '': 1, m: MiB, g: GiB } as Record<string, number>)[match[2].toLowerCase()];
@@ -49,6 +51,22 @@ async function guestServer(onConnection: (socket: net.Socket) => void): Promise<
   }) as unknown as net.Server;
   servers.push(server);
   return listenOnFreshPort(server as never);
+}
+/**
+ * Writes `payload` at once (before OK: held until the handshake is done),
+ * collects as many bytes back from an echo, then closes the socket.
+ */
+async function echoed(socket: net.Socket, payload: Buffer): Promise<Buffer> {
+  socket.write(payload);
+  const chunks: Buffer[] = [];
+  let got = 0;
+  socket.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    got += chunk.length;
+    if (got >= payload.length) socket.destroy();
+  });
+  await once(socket, 'close');
+  return Buffer.concat(chunks);
 }
 const log = (line: string): void => void process.stderr.write(`[hybrid] ${line}\n`);
 
@@ -87,7 +105,7 @@ describe('hybrid vsock bridged to real AF_VSOCK', () => {
     log(`bulk: ${BULK} bytes host → unix → muxer → vsock → guest in ${seconds.toFixed(2)} s, ${(BULK / MiB / seconds).toFixed(1)} MiB/s`);
     expect(Number(bytes)).toBe(sent.bytes);
     expect(digest).toBe(sent.sha256);
-  }, 600_000);
+  }, 1_200_000);
 
   it('200 concurrent connections through one muxer (Firecracker variant), each echoed intact', async () => {
     const vmm = await muxer('firecracker');
@@ -96,16 +114,7 @@ describe('hybrid vsock bridged to real AF_VSOCK', () => {
       Array.from({ length: 200 }, async () => {
         const payload = randomBytes(4096);
         const socket = hvsock.connect({ udsPath: vmm.path, port: echoPort, retry: { attempts: 30, minDelay: 50, maxDelay: 500 } });
-        socket.write(payload); // before OK: held until the handshake is done
-        const chunks: Buffer[] = [];
-        let got = 0;
-        socket.on('data', (chunk: Buffer) => {
-          chunks.push(chunk);
-          got += chunk.length;
-          if (got >= payload.length) socket.destroy();
-        });
-        await once(socket, 'close');
-        return Buffer.concat(chunks).equals(payload);
+        return (await echoed(socket, payload)).equals(payload);
       }),
     );
     log(`200 concurrent: ${Date.now() - started} ms, muxer answered ${vmm.stats.ok} OK, ${vmm.stats.refused} refused`);
@@ -122,19 +131,10 @@ describe('hybrid vsock bridged to real AF_VSOCK', () => {
     while (!/listening on/.test(stderr)) await once(socat.stderr, 'data');
     const vmm = await muxer('firecracker');
     const payload = randomBytes(MiB);
-    const socket = hvsock.connect(`hvsock://${vmm.path}:${port}`);
-    socket.write(payload);
-    const chunks: Buffer[] = [];
-    let got = 0;
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      got += chunk.length;
-      if (got >= payload.length) socket.destroy();
-    });
-    await once(socket, 'close');
+    const back = await echoed(hvsock.connect(`hvsock://${vmm.path}:${port}`), payload);
     socat.kill('SIGTERM');
     await once(socat, 'close');
-    expect(createHash('sha256').update(Buffer.concat(chunks)).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
+    expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
   }, 120_000);
 
   it('no guest listener: vsock resets the VMM, which closes without OK → ECONNRESET; retry waits for the agent', async () => {
