@@ -539,6 +539,41 @@ describe('protocol helpers over hybrid endpoints', () => {
     await new Promise((resolve) => guestWeb.close(resolve));
   });
 
+  it('ws: a WebSocket to the guest through the VMM, and from the guest into a listenOn() server', async () => {
+    const { WebSocket, WebSocketServer } = await import('ws');
+    // The guest's WebSocket echo server.
+    const guestWeb = http.createServer();
+    const guestWss = new WebSocketServer({ server: guestWeb });
+    guestWss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+    await new Promise<void>((resolve) => guestWeb.listen(path.join(tmp.dir, 'g-8081'), resolve));
+    const vmm = await muxer('cloud-hypervisor');
+    const client = new WebSocket('ws://guest/', { createConnection: () => hvsock.connect(`hvsock://${vmm.path}:8081`) });
+    await once(client, 'open');
+    client.send('over hybrid vsock');
+    const [reply] = await once(client, 'message');
+    expect(String(reply)).toBe('over hybrid vsock');
+    const closed = once(client, 'close');
+    client.close();
+    await closed;
+    // The host's WebSocket server on PATH_8082, reached the way the VMM reaches it
+    // for a guest's connect (a plain Unix connect to PATH_8082).
+    const hostWeb = http.createServer();
+    const hostWss = new WebSocketServer({ server: hostWeb });
+    hostWss.on('connection', (ws) => ws.send('hello guest'));
+    hvsock.listenOn(hostWeb, `hvsock://${vmm.path}:8082`);
+    await once(hostWeb, 'listening');
+    const fromGuest = new WebSocket('ws://host/', { createConnection: () => net.createConnection(`${vmm.path}_8082`) });
+    const [greeting] = await once(fromGuest, 'message');
+    expect(String(greeting)).toBe('hello guest');
+    const guestClosed = once(fromGuest, 'close');
+    fromGuest.close();
+    await guestClosed;
+    guestWss.close();
+    hostWss.close();
+    await new Promise((resolve) => guestWeb.close(resolve));
+    await new Promise((resolve) => hostWeb.close(resolve));
+  });
+
   it('https agent and an undici connector through the VMM', async () => {
     const key = readFileSync(path.join(fixtures, 'tls-key.pem'));
     const cert = readFileSync(path.join(fixtures, 'tls-cert.pem'));
