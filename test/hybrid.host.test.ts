@@ -318,6 +318,18 @@ describe('hybrid connect: what users expect of a net.Socket', () => {
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
+
+  it('unref() also covers the wait between retries (child process)', async () => {
+    const vmm = await muxer('firecracker');
+    const script =
+      `const s = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))}).connect({ udsPath: ${JSON.stringify(vmm.path)}, port: 64, ` +
+      `retry: { attempts: Infinity, minDelay: 300, maxDelay: 300 } }); s.on('retry', () => s.unref());`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill(), 8000);
+    const [code, signal] = await once(child, 'exit');
+    clearTimeout(timer);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
 });
 
 describe('half-close: what a user sees with each VMM', () => {

@@ -270,6 +270,21 @@ export function connectHybrid(options: HybridConnectOptions, connectListener?: (
   if (signal) destroyOnAbort(socket, signal);
   const retrier = retryPolicy && new ConnectRetrier(socket, retryPolicy);
   let refed = true;
+  let current: AttemptControl | undefined; // the attempt in flight, if any
+  // ref()/unref() while connecting reach the attempt and the retry timer.
+  socket[kAttempt] = {
+    ref: () => {
+      refed = true;
+      current?.ref();
+      retrier?.ref();
+    },
+    unref: () => {
+      refed = false;
+      current?.unref();
+      retrier?.unref();
+    },
+    cancel: () => current?.cancel(),
+  };
 
   const attempt = (): void => {
     const raw = net.createConnection({ path: endpoint.udsPath, allowHalfOpen: true });
@@ -281,18 +296,16 @@ export function connectHybrid(options: HybridConnectOptions, connectListener?: (
     const timer = setTimeout(() => fail(timeoutError(endpoint, handshakeTimeout)), handshakeTimeout);
     const control: AttemptControl = {
       ref: () => {
-        refed = true;
         raw.ref();
         timer.ref();
       },
       unref: () => {
-        refed = false;
         raw.unref();
         timer.unref();
       },
       cancel: () => finish(),
     };
-    socket[kAttempt] = control;
+    current = control;
     if (!refed) control.unref();
     // Ends the attempt; the connection is closed unless it is being handed over.
     const finish = (handOver = false): void => {
@@ -301,7 +314,7 @@ export function connectHybrid(options: HybridConnectOptions, connectListener?: (
       clearTimeout(timer);
       raw.removeAllListeners();
       raw.on('error', () => undefined);
-      if (socket[kAttempt] === control) socket[kAttempt] = undefined;
+      if (current === control) current = undefined;
       if (!handOver) raw.destroy();
     };
     const fail = (error: Error): void => {
@@ -315,6 +328,7 @@ export function connectHybrid(options: HybridConnectOptions, connectListener?: (
       if (done || !reply || !wrote || socket.destroyed) return;
       const { line, rest } = reply;
       finish(true);
+      socket[kAttempt] = undefined; // connected: ref()/unref() act on the handle alone
       socket[kReply] = line;
       const failure = adoptHandle(socket, raw, rest);
       if (failure) {
