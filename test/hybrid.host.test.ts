@@ -482,7 +482,8 @@ describe('hybrid listen: guest-initiated connections on PATH_<port>', () => {
     const vmm = await muxer('firecracker');
     const [guestEnd, muxerEnd] = duplexPair();
     vmm.connectHost({ port: 1025 }, muxerEnd);
-    await once(guestEnd, 'close');
+    guestEnd.resume();
+    await once(guestEnd, 'end'); // vsock has no RST: the guest sees its connection end
     expect(muxerEnd.destroyed).toBe(true);
   });
 
@@ -605,6 +606,28 @@ describe('protocol helpers over hybrid endpoints', () => {
   });
 });
 
+describe('examples/firecracker-host.js', () => {
+  it('talks to a booting guest agent and serves a guest connection through a Firecracker-style muxer', async () => {
+    const vmm = await muxer('firecracker');
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'firecracker-host.js'), vmm.path, '3000']);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk));
+    while (!/attempt 2: ECONNRESET/.test(out)) await once(child.stdout, 'data');
+    // The agent is up: it answers each message and closes when the host does.
+    await guests.serve(3000, (socket) => socket.on('data', () => socket.write('pong\n')).on('end', () => socket.end()));
+    while (!/serving/.test(out)) await once(child.stdout, 'data');
+    const [guestEnd, muxerEnd] = duplexPair();
+    vmm.connectHost({ port: 3001 }, muxerEnd);
+    expect((await readAll(guestEnd)).toString()).toBe('hello guest, from the host\n');
+    guestEnd.end();
+    const [code] = await once(child, 'close');
+    expect(out).toMatch(/connected \(OK 10737418\d\d\) to guest port 3000/);
+    expect(out).toContain('guest answered "pong\\n"');
+    expect(code).toBe(0);
+  });
+});
+
 describe('hybrid vsock needs no native addon', () => {
   it('connects, listens and echoes with the addon unloadable (as on a macOS host)', async () => {
     // HVSOCK_ADDON_PATH pointing nowhere makes any use of the addon throw.
@@ -664,6 +687,7 @@ describe('CLI over hybrid endpoints (host side)', () => {
     const payload = randomBytes(1024 * 1024);
     const connected = await run(['connect', `hvsock://${vmm.path}:52`], payload).done;
     expect(connected).toMatchObject({ code: 0, stderr: '' });
+    expect(connected.stdout.length).toBe(payload.length);
     expect(sha(connected.stdout)).toBe(sha(payload));
     const ping = await run(['ping', `hvsock://${vmm.path}:52`, '--count', '20']).done;
     expect(ping.code).toBe(0);
@@ -706,7 +730,8 @@ describe('CLI over hybrid endpoints (host side)', () => {
 });
 
 // Two connected in-memory Duplexes (stream.duplexPair is Node >= 22.6):
-// the "guest" end the test drives, and the end the muxer bridges.
+// the "guest" end the test drives, and the end the muxer bridges (a guest's
+// accepted vsock connection, as the VMM holds it).
 function duplexPair(): [Duplex, Duplex] {
   type Peered = Duplex & { peer?: Duplex };
   const make = (): Peered =>
@@ -721,9 +746,10 @@ function duplexPair(): [Duplex, Duplex] {
         (this as Peered).peer?.push(null);
         callback();
       },
+      // Like vsock, which has no RST: a destroyed end looks like a clean EOF to its peer.
       destroy(error, callback) {
         const peer = (this as Peered).peer;
-        if (peer && !peer.destroyed) peer.destroy();
+        if (peer && !peer.destroyed && !peer.readableEnded) peer.push(null);
         callback(error);
       },
     });

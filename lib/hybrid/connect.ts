@@ -291,7 +291,7 @@ export function connectHybrid(options: HybridConnectOptions, connectListener?: (
     const parser = new ReplyParser();
     let connected = false;
     let wrote = false;
-    let reply: { line: string; rest: Buffer } | undefined;
+    let reply: { line: string; rest: Buffer[] } | undefined;
     let done = false;
     const timer = setTimeout(() => fail(timeoutError(endpoint, handshakeTimeout)), handshakeTimeout);
     const control: AttemptControl = {
@@ -326,7 +326,14 @@ export function connectHybrid(options: HybridConnectOptions, connectListener?: (
     };
     const succeed = (): void => {
       if (done || !reply || !wrote || socket.destroyed) return;
-      const { line, rest } = reply;
+      // Reading stopped at the OK line (synchronously, so normally nothing
+      // follows), but whatever the attempt's stream emitted or still holds
+      // after that line is the guest's: it goes after `rest`, in order.
+      raw.removeAllListeners('data');
+      raw.pause();
+      for (let chunk = raw.read() as Buffer | null; chunk !== null; chunk = raw.read() as Buffer | null) reply.rest.push(chunk);
+      const line = reply.line;
+      const rest = Buffer.concat(reply.rest);
       finish(true);
       socket[kAttempt] = undefined; // connected: ref()/unref() act on the handle alone
       socket[kReply] = line;
@@ -344,13 +351,16 @@ export function connectHybrid(options: HybridConnectOptions, connectListener?: (
       });
     });
     raw.on('data', (chunk: Buffer) => {
-      if (reply) return; // not expected: reading stopped at the OK line
+      if (reply) {
+        reply.rest.push(chunk); // after the OK line: the guest's bytes, kept
+        return;
+      }
       const outcome = parser.feed(chunk);
       if (outcome.state === 'partial') return;
       if (outcome.state === 'bad') return fail(badReplyError(endpoint, outcome.received));
       // Stop reading at once: what follows belongs to the application.
       (raw as unknown as Internals)._handle?.readStop();
-      reply = { line: outcome.line, rest: outcome.rest };
+      reply = { line: outcome.line, rest: [outcome.rest] };
       process.nextTick(succeed);
     });
     raw.once('end', () => fail(noListenerError(endpoint)));
