@@ -92,6 +92,11 @@ export interface AddressOptions {
   cid?: number;
   /** Linux: the port (instead of serviceId). */
   port?: number;
+  /**
+   * Hybrid vsock (Firecracker, Cloud Hypervisor, ...): the VMM's Unix socket,
+   * with `port` or `serviceId` naming the guest service (lib/hybrid/).
+   */
+  udsPath?: string;
 }
 
 /** A fully resolved endpoint: Linux numbers plus their Hyper-V names. */

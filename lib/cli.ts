@@ -33,6 +33,10 @@ Addresses (ADDR):
   hvsock://VMID/SERVICEID   VMID: a GUID or wildcard, zero, children, loopback,
                             parent, silohost, broadcast; SERVICEID: a GUID or a
                             vsock port number (VSOCK template)
+  hvsock:///PATH:PORT       hybrid vsock (Firecracker, Cloud Hypervisor,
+                            vhost-device-vsock, OpenVMM): the VMM's Unix socket
+                            PATH (absolute) and the guest port or service GUID;
+                            listening serves PATH_PORT for guest connections
 `;
 
 // Bad input the library rejects (a URI it cannot map, a VM id without a

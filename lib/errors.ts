@@ -14,6 +14,8 @@ export interface HvsockSystemError extends Error {
   port?: number;
   vmId?: string;
   serviceId?: string;
+  /** Hybrid vsock (lib/hybrid/): the VMM's Unix socket. */
+  udsPath?: string;
   /** What to do next, where there is a known answer. */
   hint?: string;
   /** Windows: the raw WSA* / ERROR_* code (libuv maps many to UNKNOWN). */
@@ -27,6 +29,10 @@ export interface ErrorAddress {
   port?: number;
   vmId?: string;
   serviceId?: string;
+  /** Hybrid vsock: the VMM's Unix socket. */
+  udsPath?: string;
+  /** A hint that overrides the generic one (the hybrid transport knows better what a reset means). */
+  hint?: string;
 }
 
 /** Stable library error codes (beyond Node's own). */
@@ -40,6 +46,7 @@ export type HvsockErrorCode =
   | 'ERR_HVSOCK_DISCOVERY'
   | 'ERR_HVSOCK_MESSAGE_TOO_LARGE'
   | 'ERR_HVSOCK_MESSAGE_TRUNCATED'
+  | 'ERR_HVSOCK_HANDSHAKE'
   | 'ERR_SERVER_ALREADY_LISTEN'
   | 'ERR_SERVER_NOT_RUNNING'
   | 'ERR_SOCKET_CLOSED';
@@ -56,6 +63,7 @@ export class HvsockError extends Error {
 
 // Where users get stuck, by (syscall, code): the next step to take.
 function hintFor(syscall: string, code: string, address?: ErrorAddress): string | undefined {
+  if (address?.hint !== undefined) return address.hint;
   if (process.platform === 'win32') return windowsHint(syscall, code); // AF_HYPERV: lib/win/hints.ts
   if (code === 'EAFNOSUPPORT') {
     return 'this kernel has no vsock support (AF_VSOCK): load the vsock module, or run inside a VM with a vsock device';
@@ -105,6 +113,7 @@ export function systemError(
     if (address.port !== undefined) error.port = address.port;
     if (address.vmId !== undefined) error.vmId = address.vmId;
     if (address.serviceId !== undefined) error.serviceId = address.serviceId;
+    if (address.udsPath !== undefined) error.udsPath = address.udsPath;
   }
   if (hint) error.hint = hint;
   if (systemCode !== undefined) error.systemCode = systemCode;

@@ -43,6 +43,9 @@ export { registerService, unregisterService, listServices, type ServiceRegistrat
 export { type HyperVSettings } from './win/options';
 export { type HyperVAddressInfo } from './win/address';
 export { parseAddress, formatAddress, type ParsedAddress } from './uri';
+// Hybrid vsock: a VMM's Unix socket (Firecracker, Cloud Hypervisor, vhost-device-vsock, OpenVMM).
+export { HybridSocket, type HybridConnectOptions, type HybridAddressInfo, type HandshakeError } from './hybrid/connect';
+export { DEFAULT_HANDSHAKE_TIMEOUT, type HybridAddressOptions } from './hybrid/endpoint';
 export {
   createHttpAgent,
   createHttpsAgent,

@@ -48,5 +48,11 @@ export function pickIoPath(value: unknown, name = 'options.io'): IoPath {
     throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', `io: 'poll' is not available on ${process.platform} yet`);
   }
   if (chosen !== undefined) return chosen;
-  return canAdopt() || !canPoll() ? 'handle' : 'poll';
+  try {
+    return canAdopt() || !canPoll() ? 'handle' : 'poll';
+  } catch {
+    // No loadable addon (e.g. a macOS host): hybrid vsock endpoints need
+    // none; a vsock address reports the load error when it uses the addon.
+    return 'handle';
+  }
 }

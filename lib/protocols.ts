@@ -10,10 +10,12 @@ import * as tls from 'node:tls';
 import { resolveVsockAddress, type Endpoint } from './address';
 import { invalidArgType } from './errors';
 import { handleOf, type StreamHandle } from './handles';
-import { listenVsock, type ListenOptions } from './server';
+import { listenVsock, pickBacklog, type ListenOptions } from './server';
 import { pickConnectSettings } from './settings';
 import { adoptAcceptedSocket, connect, describeEndpoint, type ConnectOptions, type VsockAddressInfo } from './socket';
 import { parseAddress } from './uri';
+import { isHybridAddress, pickHandshakeTimeout, resolveHybridAddress } from './hybrid/endpoint';
+import { listenHybrid } from './hybrid/listen';
 
 /** Where a helper connects: connect() options or a URI string. */
 export type ConnectTarget = ConnectOptions | string;
@@ -22,6 +24,12 @@ export type ConnectTarget = ConnectOptions | string;
 // the first request deep inside an agent.
 function checkTarget(target: ConnectTarget): ConnectOptions {
   const options: ConnectOptions = typeof target === 'string' ? parseAddress(target) : target;
+  if (options?.udsPath !== undefined) {
+    // Hybrid vsock (lib/hybrid/): the VMM's Unix socket and a guest port.
+    resolveHybridAddress({ ...options, udsPath: options.udsPath }, 'address');
+    pickHandshakeTimeout(options.connectTimeout, 'address.connectTimeout');
+    return { ...options };
+  }
   resolveVsockAddress(options, 'connect', 'address');
   pickConnectSettings(options, 'address');
   return { ...options };
@@ -140,6 +148,11 @@ export function listenOn<T extends net.Server>(
   listeningListener?: () => void,
 ): T {
   if (!(server instanceof Server)) throw invalidArgType('server', 'an instance of net.Server', server);
+  const given = typeof address === 'string' ? parseAddress(address) : address;
+  if (isHybridAddress(given)) {
+    listenHybrid(server, given, pickBacklog((given as ListenOptions).backlog), listeningListener);
+    return server;
+  }
   listenVsock(server, address, listeningListener, {}, (handle, backlog, local) => {
     if (!listened.has(server)) {
       // Before the server's own handler, which may wrap the socket (TLS).

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { invalidArgType } from './errors';
 import { pickRetryOptions, retryDelay, type RetryOptions, type RetryPolicy } from './retry';
+import type { HybridSocket } from './hybrid/connect';
 import { connect, type ConnectOptions, type VsockSocket } from './socket';
 
 export interface ReconnectingClientOptions extends Omit<ConnectOptions, 'retry' | 'signal'> {
@@ -23,7 +24,7 @@ export interface ReconnectingClientOptions extends Omit<ConnectOptions, 'retry' 
  */
 export class ReconnectingClient extends EventEmitter {
   /** The current connection (connecting or connected), or null between connections. */
-  socket: VsockSocket | null = null;
+  socket: VsockSocket | HybridSocket | null = null;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly policy: RetryPolicy;
@@ -53,8 +54,8 @@ export class ReconnectingClient extends EventEmitter {
   }
 
   private open(): void {
-    // `retry` runs on the handle path only (connect() throws otherwise): a VsockSocket.
-    const socket = connect(this.connectOptions) as VsockSocket;
+    // `retry` runs on the handle path only (connect() throws otherwise): a VsockSocket (a HybridSocket for udsPath).
+    const socket = connect(this.connectOptions) as VsockSocket | HybridSocket;
     this.socket = socket;
     let connected = false;
     let lastError: Error | undefined;
@@ -101,7 +102,7 @@ export class ReconnectingClient extends EventEmitter {
 /** Creates a ReconnectingClient; `onConnect` is added as a 'connect' listener. */
 export function createReconnectingClient(
   options: ReconnectingClientOptions,
-  onConnect?: (socket: VsockSocket) => void,
+  onConnect?: (socket: VsockSocket | HybridSocket) => void,
 ): ReconnectingClient {
   if (onConnect !== undefined && typeof onConnect !== 'function') throw invalidArgType('onConnect', 'of type function', onConnect);
   const client = new ReconnectingClient(options);

@@ -41,7 +41,10 @@ export interface RetryPolicy {
  * Errors that mean "nothing there yet": vsock resets a connect with no
  * listener (ECONNRESET); Hyper-V refuses or times out; a CID whose VM is not
  * up yet has no route (ENODEV from the host's vhost transport, or
- * EHOSTUNREACH / ENETUNREACH).
+ * EHOSTUNREACH / ENETUNREACH). Hybrid vsock (lib/hybrid/): ECONNRESET when the
+ * VMM closes without OK (no guest listener yet), ETIMEDOUT for no answer,
+ * ECONNREFUSED / ENOENT while the VMM's socket is not there yet, EAGAIN when
+ * its listen backlog is full (Linux Unix sockets refuse a connect that way).
  */
 export const RETRYABLE_CONNECT_ERRORS: ReadonlySet<string> = new Set([
   'ECONNRESET',
@@ -50,6 +53,8 @@ export const RETRYABLE_CONNECT_ERRORS: ReadonlySet<string> = new Set([
   'ENODEV',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  'ENOENT',
+  'EAGAIN',
 ]);
 
 /** Whether a connect failure is worth another attempt. */

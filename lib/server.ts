@@ -18,6 +18,8 @@ import { applySettings, definedOnly, pickSocketSettings, type SocketSettings } f
 import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type HvsockSocket, type VsockSocket } from './socket';
 import { parseAddress } from './uri';
 import { adoptAcceptedConnection, hyperVServerAddress, listenHyperV } from './win/server';
+import { isHybridServer, listenHybrid } from './hybrid/listen';
+import { isHybridAddress } from './hybrid/endpoint';
 
 const isWindows = process.platform === 'win32'; // AF_HYPERV: lib/win/server.ts
 import { pickIoPath, type IoPath } from './io-path';
@@ -169,6 +171,12 @@ export class VsockServer extends net.Server {
   override listen(...args: unknown[]): this;
   override listen(...args: unknown[]): this {
     const [options = {}, listeningListener] = args as [ListenOptions | number | string | undefined, unknown];
+    // Hybrid vsock: serve <udsPath>_<port> for the VMM (lib/hybrid/listen.ts).
+    const given = typeof options === 'string' ? parseAddress(options, 'options') : options;
+    if (isHybridAddress(given)) {
+      listenHybrid(this, given, pickBacklog((given as ListenOptions).backlog), listeningListener as () => void);
+      return this;
+    }
     if (isWindows) {
       listenHyperV(this, options, listeningListener, this.settings, (handle, backlog) => super.listen(handle, backlog));
       return this;
@@ -194,7 +202,7 @@ export class VsockServer extends net.Server {
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'connection' && args[0] instanceof net.Socket) {
+    if (event === 'connection' && args[0] instanceof net.Socket && !isHybridServer(this)) {
       if (isWindows) adoptAcceptedConnection(args[0]);
       else adoptAcceptedSocket(args[0]);
     }

@@ -21,6 +21,7 @@ import { parseAddress } from './uri';
 import { ConnectRetrier, pickRetryOptions, type RetryOptions } from './retry';
 import { pickIoPath, type IoPath } from './io-path';
 import { connectPollSocket, type PollSocket } from './poll-socket';
+import type { HybridConnectOptions, HybridSocket } from './hybrid/connect';
 import { connectSeqpacket, pickSocketType, type SeqpacketConnectOptions, type SeqpacketSocket } from './seqpacket';
 
 const UV_EINPROGRESS = -115;
@@ -52,8 +53,8 @@ export interface ConnectOptions extends AddressOptions, ConnectSettings {
   type?: 'stream' | 'seqpacket';
 }
 
-/** What connect() returns for a stream: a net.Socket, or a Duplex on the poll path. */
-export type HvsockSocket = VsockSocket | PollSocket;
+/** What connect() returns for a stream: a net.Socket (a HybridSocket for udsPath), or a Duplex on the poll path. */
+export type HvsockSocket = VsockSocket | PollSocket | HybridSocket;
 
 /** The address of one end of a vsock connection, as address() reports it. */
 export interface VsockAddressInfo extends net.AddressInfo {
@@ -327,10 +328,13 @@ export function checkNetConnectOptions(options: ConnectOptions, connectListener:
  * Address by `{ vmId, serviceId }` or, on Linux, `{ cid, port }`, or by a
  * URI string (`vsock://1:5000`, `hvsock://parent/5000`; see parseAddress).
  */
+export function connect(target: HybridConnectOptions, connectListener?: () => void): HybridSocket;
 export function connect(target: SeqpacketConnectOptions, connectListener?: () => void): SeqpacketSocket;
 export function connect(target: ConnectOptions | string, connectListener?: () => void): HvsockSocket;
 export function connect(target: ConnectOptions | string, connectListener?: () => void): HvsockSocket | SeqpacketSocket {
   const options: ConnectOptions = typeof target === 'string' ? parseAddress(target, 'options') : target;
+  // Hybrid vsock: the VMM's Unix socket (lib/hybrid/connect.ts, which builds on this module).
+  if (options?.udsPath !== undefined) return (require('./hybrid/connect') as typeof import('./hybrid/connect')).connectHybrid(options as HybridConnectOptions, connectListener);
   const io = pickIoPath(options?.io); // throws for 'poll' where the addon has no poll path (Windows)
   const type = pickSocketType(options?.type);
   // Windows: AF_HYPERV through a native connect thread. Loaded lazily:

@@ -5,12 +5,18 @@
 import { Cid, PORT_ANY, portFromServiceId, serviceIdFromPort, VmId, type AddressOptions } from './address';
 import { invalidArgType, invalidArgValue, show } from './errors';
 import { isGuid, parseGuid } from './guid';
+import { formatHybrid, parseHybridUri } from './hybrid/endpoint';
 
 /** What parseAddress returns: exactly one of the two address forms. */
-export type ParsedAddress = { cid: number; port: number } | { vmId: string; serviceId: string };
+export type ParsedAddress =
+  | { cid: number; port: number }
+  | { vmId: string; serviceId: string }
+  // Hybrid vsock, Kata's hvsock://<absolute path>:<port> (lib/hybrid/endpoint.ts).
+  | { udsPath: string; port: number }
+  | { udsPath: string; serviceId: string };
 
 const UINT32_MAX = 0xffffffff;
-const SHAPE = 'a URI like vsock://CID:PORT or hvsock://VMID/SERVICEID';
+const SHAPE = 'a URI like vsock://CID:PORT or hvsock://VMID/SERVICEID (or hvsock:///VMM/SOCKET:PORT)';
 const SYNTAX = `must be ${SHAPE}`;
 
 // Names are matched case-insensitively; these are the lowercase spellings.
@@ -60,6 +66,8 @@ function parseVsock(rest: string, text: string, name: string): ParsedAddress {
 }
 
 function parseHvsock(rest: string, text: string, name: string): ParsedAddress {
+  // A VM id is never empty, so hvsock:/// can only be a path (hybrid vsock).
+  if (rest.startsWith('/')) return parseHybridUri(rest, text, name);
   const slash = rest.indexOf('/');
   if (slash < 0) throw invalidArgValue(name, text, 'must give both parts of hvsock://VMID/SERVICEID');
   const vmText = rest.slice(0, slash);
@@ -116,7 +124,14 @@ function checkUint32(value: unknown, field: string, address: unknown, name: stri
  */
 export function formatAddress(address: AddressOptions, name = 'address'): string {
   if (address === null || typeof address !== 'object') throw invalidArgType(name, 'of type object', address);
-  const { cid, port, vmId, serviceId } = address;
+  const { cid, port, vmId, serviceId, udsPath } = address;
+  if (udsPath !== undefined) {
+    if (typeof udsPath !== 'string' || udsPath === '') throw invalidArgValue(name, address, 'has an empty or non-string udsPath');
+    // server.address() reports port -1 for an OpenVMM service GUID.
+    if (port !== undefined && !(port === -1 && serviceId !== undefined)) return formatHybrid({ udsPath, port: checkUint32(port, 'port', address, name), serviceId: '' });
+    if (serviceId !== undefined) return formatHybrid({ udsPath, serviceId: parseGuid(serviceId, `${name}.serviceId`) });
+    throw invalidArgValue(name, address, 'has a udsPath but neither port nor serviceId');
+  }
   if (cid !== undefined) {
     const checkedCid = checkUint32(cid, 'cid', address, name);
     let checkedPort: number;

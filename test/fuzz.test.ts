@@ -384,7 +384,12 @@ describe('port <-> service id', () => {
 
 function checkParsed(parsed: unknown): void {
   const p = parsed as Record<string, unknown>;
-  if ('cid' in p) {
+  if ('udsPath' in p) {
+    // Hybrid vsock (hvsock:///PATH:PORT or :GUID): an absolute path and a port or a service GUID.
+    expect(typeof p.udsPath === 'string' && (p.udsPath as string).startsWith('/')).toBe(true);
+    if ('port' in p) expect(Object.keys(p).sort()).toEqual(['port', 'udsPath']);
+    else expect(oracleGuid(p.serviceId as string)).toBe(p.serviceId);
+  } else if ('cid' in p) {
     expect(Object.keys(p).sort()).toEqual(['cid', 'port']);
     expect(Number.isInteger(p.cid) && (p.cid as number) >= 0 && (p.cid as number) <= UINT32_MAX).toBe(true);
     expect(Number.isInteger(p.port) && (p.port as number) >= 0 && (p.port as number) <= UINT32_MAX).toBe(true);
@@ -469,7 +474,7 @@ describe('connect() and listen() under the scripted binding', () => {
       }
       sockets++;
       const socket = result.value;
-      const kinds = [hvsock.VsockSocket, hvsock.PollSocket, hvsock.SeqpacketSocket];
+      const kinds = [hvsock.VsockSocket, hvsock.PollSocket, hvsock.SeqpacketSocket, hvsock.HybridSocket];
       expect(kinds.some((kind) => socket instanceof kind)).toBe(true);
       socket.on('error', (error: Error) => asyncErrors.push(error));
       socket.destroy();

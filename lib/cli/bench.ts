@@ -60,7 +60,7 @@ terminal, a progress line goes to stderr.
         process.stderr.write('\n');
       }
     }
-    const peer = formatAddress({ cid: socket.remoteCid!, port: socket.remotePort! });
+    const peer = 'udsPath' in address ? formatAddress(address) : formatAddress({ cid: socket.remoteCid!, port: socket.remotePort! });
     const answer = Buffer.concat(reply).toString().trim();
     if (answer !== '' && answer !== String(total)) {
       throw new CliError(

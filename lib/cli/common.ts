@@ -2,7 +2,8 @@
 // the command line, and one-line errors with socat-like exit codes
 // (1 runtime failure, 2 usage).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseAddress, type ParsedAddress } from '../uri';
+import type * as net from 'node:net';
+import { formatAddress, parseAddress, type ParsedAddress } from '../uri';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -57,7 +58,7 @@ export function parseCommandLine(command: Command, argv: string[]): { values: Va
 /** The single ADDR argument of a command, parsed as a URI. */
 export function addressArgument(command: Command, positionals: string[]): ParsedAddress {
   if (positionals.length !== 1) {
-    throw usageError(command, `expects one address (vsock://CID:PORT or hvsock://VMID/SERVICEID), got ${positionals.length}`);
+    throw usageError(command, `expects one address (vsock://CID:PORT, hvsock://VMID/SERVICEID or hvsock:///VMM/SOCKET:PORT), got ${positionals.length}`);
   }
   try {
     return parseAddress(positionals[0], 'ADDR');
@@ -98,6 +99,13 @@ export function until(emitter: NodeJS.EventEmitter, ...events: string[]): Promis
     }
     emitter.once('error', onError);
   });
+}
+
+/** Who is on the other end of an accepted connection, for status lines. */
+export function peerName(socket: net.Socket, address: ParsedAddress): string {
+  // Hybrid vsock: the VMM does not say which guest CID/port connected.
+  if ('udsPath' in address) return `a guest via ${formatAddress(address)}`;
+  return `vsock://${socket.remoteAddress}:${socket.remotePort}`;
 }
 
 /** Status lines go to stderr so stdout carries only the data. */

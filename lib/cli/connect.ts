@@ -13,6 +13,9 @@ the peer closing ends the command with exit code 0.
 
   hvsock connect vsock://2:5000         the host, port 5000 (from a guest)
   hvsock connect hvsock://parent/5000   the same, by Hyper-V names
+  hvsock connect hvsock:///run/fc/v.sock:5000
+                                        guest port 5000 through a Firecracker
+                                        / Cloud Hypervisor vsock socket (host)
 `,
   options: {},
   async run(_values, positionals) {

@@ -1,7 +1,7 @@
 import type * as net from 'node:net';
 import { createServer } from '../server';
 import { formatAddress } from '../uri';
-import { addressArgument, note, until, type Command } from './common';
+import { addressArgument, note, peerName, until, type Command } from './common';
 import { pipeStdio } from './stdio';
 
 export const listenCommand: Command = {
@@ -17,6 +17,9 @@ Status lines ("listening on ...") go to stderr.
   hvsock listen vsock://any:5000      any CID, port 5000
   hvsock listen vsock://any:any       an ephemeral port (printed on stderr)
   hvsock listen hvsock://wildcard/5000
+  hvsock listen hvsock:///run/fc/v.sock:5000
+                                      serves /run/fc/v.sock_5000, where the VMM
+                                      connects when its guest dials CID 2 port 5000
 `,
   options: {},
   async run(_values, positionals) {
@@ -27,7 +30,7 @@ Status lines ("listening on ...") go to stderr.
     note(`listening on ${formatAddress(server.address()!)}`);
     const [socket] = (await until(server, 'connection')) as [net.Socket];
     server.close(); // one connection, as socat's VSOCK-LISTEN without fork
-    note(`connection from vsock://${socket.remoteAddress}:${socket.remotePort}`);
+    note(`connection from ${peerName(socket, address)}`);
     return pipeStdio(socket);
   },
 };

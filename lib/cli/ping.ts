@@ -66,7 +66,7 @@ microseconds: min, median, p99, max.
       samples.push(Number(process.hrtime.bigint() - start) / 1000);
       if (!echoed.equals(payload)) throw new CliError('ping: the reply differs from what was sent (is the peer an echo server?)');
     }
-    const peer = formatAddress({ cid: socket.remoteCid!, port: socket.remotePort! });
+    const peer = 'udsPath' in address ? formatAddress(address) : formatAddress({ cid: socket.remoteCid!, port: socket.remotePort! });
     socket.destroy();
     samples.sort((a, b) => a - b);
     const us = (value: number): string => `${value.toFixed(1)} µs`;

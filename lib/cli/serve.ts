@@ -3,11 +3,11 @@
 import type * as net from 'node:net';
 import { createServer } from '../server';
 import { formatAddress, type ParsedAddress } from '../uri';
-import { note, until } from './common';
+import { note, peerName, until } from './common';
 
 export async function serveUntilSignal(name: string, address: ParsedAddress, handle: (socket: net.Socket) => void): Promise<number> {
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    const peer = `vsock://${socket.remoteAddress}:${socket.remotePort}`;
+    const peer = peerName(socket, address);
     // One peer's failure (EPIPE, reset) must not end the server.
     socket.on('error', (error) => note(`${name}: ${peer}: ${error.message}`));
     handle(socket);
