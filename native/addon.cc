@@ -209,6 +209,14 @@ Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
   if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) return Status(info.Env(), -errno);
   return Status(info.Env(), 0);
 }
+
+// reserveFd() -> fd | -err: a descriptor held in reserve, closed to make room
+// when accept4 fails with EMFILE (lib/accept-overload.ts). As libuv's
+// emfile_fd: "/" read-only, close-on-exec.
+Napi::Value ReserveFd(const Napi::CallbackInfo& info) {
+  int fd = open("/", O_RDONLY | O_CLOEXEC);
+  return Status(info.Env(), fd >= 0 ? fd : -errno);
+}
 #endif
 
 class Addon : public Napi::Addon<Addon> {
@@ -253,6 +261,7 @@ class Addon : public Napi::Addon<Addon> {
                     StaticFn(env, "standInInet", StandInInet),
                     StaticFn(env, "isListening", IsListening),
                     StaticFn(env, "setCloexec", SetCloexec),
+                    StaticFn(env, "reserveFd", ReserveFd),
 #endif
                 });
 #ifndef _WIN32

@@ -1,0 +1,83 @@
+// What a poll-path server does when accept4 keeps failing. The failed
+// connection stays queued and the level-triggered watcher fires again at
+// once, so simply retrying spins a core and emits an 'error' per loop turn.
+//
+// EMFILE/ENFILE (no descriptor for the new connection): as libuv does for
+// Node's own servers (uv__emfile_trick, src/unix/stream.c), a descriptor
+// held in reserve is closed, the queued connections are accepted and closed
+// at once, so their peers see the connection end instead of waiting, and the
+// reserve is opened again. Any persistent failure (the trick could not run,
+// ENFILE taken again by another process, ENOBUFS, ...) then pauses accepting
+// with a doubling backoff: a retry per backoff period, not per loop turn.
+import { binding } from './binding';
+
+export const UV_EMFILE = -24;
+export const UV_ENFILE = -23;
+export const UV_ECONNABORTED = -103;
+/** At most this many queued connections are shed per trick (the default backlog). */
+const SHED_LIMIT = 4096;
+/** Backoff of a paused server: the first retry after this long, doubling up to BACKOFF_MAX_MS. */
+export const BACKOFF_MIN_MS = 50;
+export const BACKOFF_MAX_MS = 1000;
+
+// One reserve per environment (a Worker loads its own copy of this module),
+// held while any poll server of it listens, as libuv holds one per loop.
+let reserve = -1;
+let holders = 0;
+
+function openReserve(): void {
+  if (reserve >= 0) return;
+  const fd = binding().reserveFd?.() ?? -1;
+  if (fd >= 0) reserve = fd;
+}
+
+/** A listening server needs the reserve: opened now, while descriptors are likely free. */
+export function holdReserve(): void {
+  holders += 1;
+  openReserve();
+}
+
+/** The server stopped listening; the last one closes the reserve. */
+export function releaseReserve(): void {
+  holders = Math.max(0, holders - 1);
+  if (holders === 0 && reserve >= 0) {
+    binding().close(reserve);
+    reserve = -1;
+  }
+}
+
+/**
+ * The EMFILE trick on `listenFd`: accepts and closes the queued
+ * connections with the reserve's slot. Returns how many were dropped, or -1
+ * without a reserve (it could not be opened, or another thread took the
+ * slot last time): the caller backs off instead.
+ */
+export function shedQueued(listenFd: number, peerOut: Uint8Array): number {
+  if (reserve < 0) {
+    openReserve(); // for next time: fails while the table is still full
+    return -1;
+  }
+  const native = binding();
+  native.close(reserve);
+  reserve = -1;
+  let dropped = 0;
+  for (let i = 0; i < SHED_LIMIT; i++) {
+    const fd = native.accept(listenFd, peerOut);
+    if (fd === UV_ECONNABORTED) continue;
+    if (fd < 0) break; // EAGAIN: queue empty; EMFILE: the slot went elsewhere
+    native.close(fd);
+    dropped += 1;
+  }
+  openReserve();
+  return dropped;
+}
+
+/** Whether an accept status means "no descriptor to put the connection in". */
+export function isDescriptorShortage(status: number): boolean {
+  return status === UV_EMFILE || status === UV_ENFILE;
+}
+
+/** The pause before the next retry, after `failures` consecutive failed ones (1-based). */
+export function backoffDelay(failures: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(failures - 1, 16));
+}
