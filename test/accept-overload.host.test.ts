@@ -6,56 +6,30 @@
 // (test/fixtures/emfile-server.js) under a low `ulimit -n`, accepting on an
 // AF_UNIX listener that stands in for the vsock one; nothing here touches
 // AF_VSOCK.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import * as path from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deadline, startEmfileServer, type EmfileChild, type EmfileServer } from './helpers/emfile';
 
-const FIXTURE = path.join(__dirname, 'fixtures', 'emfile-server.js');
 const CLIENTS = 8;
 
-type Child = ChildProcessByStdio<Writable, Readable, null>;
-let child: Child | undefined;
+let child: EmfileChild | undefined;
 afterEach(() => {
   child?.kill('SIGKILL');
   child = undefined;
 });
 
-/** Starts the fixture on a fresh abstract AF_UNIX listener; resolves with it and its event stream. */
-async function startServer(env: NodeJS.ProcessEnv = {}): Promise<{ child: Child; address: string; next: (event: string) => Promise<Record<string, unknown>> }> {
+/** The fixture on a fresh abstract AF_UNIX listener (its fd 3). */
+async function startServer(env: NodeJS.ProcessEnv = {}): Promise<EmfileServer & { address: string }> {
   const address = `\0hvsock-emfile-${process.pid}-${Math.random().toString(16).slice(2)}`;
   const holder = net.createServer();
   holder.listen(address);
   await once(holder, 'listening');
   const fd = (holder as unknown as { _handle: { fd: number } })._handle.fd;
-  // A low descriptor limit, so filling the table is quick; exec keeps fd 3.
-  const started = spawn('sh', ['-c', 'ulimit -n 256 && exec "$0" "$@"', process.execPath, FIXTURE], {
-    stdio: ['pipe', 'pipe', 'inherit', fd],
-    env: { ...process.env, ...env },
-  }) as unknown as Child;
-  child = started;
+  const started = startEmfileServer({ env, listenerFd: fd });
+  child = started.child;
   holder.close(); // the child's copy keeps the kernel's listener (abstract: no file to unlink)
-  const events: Record<string, unknown>[] = [];
-  const waiters: Array<() => void> = [];
-  createInterface({ input: started.stdout }).on('line', (line) => {
-    events.push(JSON.parse(line) as Record<string, unknown>);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const next = async (event: string): Promise<Record<string, unknown>> => {
-    for (;;) {
-      const index = events.findIndex((e) => e.event === event);
-      if (index >= 0) return events.splice(index, 1)[0];
-      if (started.exitCode !== null) throw new Error(`fixture exited (${started.exitCode}) before '${event}'`);
-      await new Promise<void>((resolve) => waiters.push(resolve));
-    }
-  };
-  started.once('exit', () => {
-    for (const wake of waiters.splice(0)) wake();
-  });
-  return { child: started, address, next };
+  return { ...started, address };
 }
 
 function connectTo(address: string): Promise<net.Socket> {
@@ -69,10 +43,7 @@ describe('poll server under EMFILE (real descriptor exhaustion, AF_UNIX stand-in
     const { child: server, address, next } = await startServer();
     await next('exhausted');
     const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connectTo(address)));
-    const closedAt = clients.map((socket) => {
-      const start = Date.now();
-      return new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - start)));
-    });
+    const closedAt = clients.map((socket) => once(socket, 'close'));
     const report = await next('report');
     console.log(`EMFILE window: ${JSON.stringify(report)}`);
     // Before the fix the server spun: one 'error' per loop turn (tens of
@@ -83,17 +54,13 @@ describe('poll server under EMFILE (real descriptor exhaustion, AF_UNIX stand-in
     expect(report.cpuMs as number).toBeLessThan(0.25 * (report.wallMs as number));
     expect(report.accepted).toBe(0);
     // Shed like libuv: every queued peer sees its connection closed.
-    const waited = await Promise.race([Promise.all(closedAt), new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000))]);
-    expect(waited, 'queued peers closed by the server').not.toBeNull();
+    await Promise.race([Promise.all(closedAt), deadline(5000, 'queued peers not closed by the server within 5 s')]);
     // Recovery: descriptors freed, a new peer is served (within the backoff).
     server.stdin.write('free\n');
     await next('freed');
     const peer = await connectTo(address);
     peer.write('hello');
-    const [echoed] = (await Promise.race([
-      once(peer, 'data'),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no echo within 5 s after freeing descriptors')), 5000)),
-    ])) as [Buffer];
+    const [echoed] = (await Promise.race([once(peer, 'data'), deadline(5000, 'no echo within 5 s after freeing descriptors')])) as [Buffer];
     expect(echoed.toString()).toBe('hello');
     peer.destroy();
     server.stdin.end();
@@ -118,10 +85,7 @@ describe('poll server under EMFILE (real descriptor exhaustion, AF_UNIX stand-in
       const [data] = (await once(socket, 'data')) as [Buffer];
       return data.toString();
     });
-    const got = await Promise.race([
-      Promise.all(echoes),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('queued peers not served within 5 s of freeing descriptors')), 5000)),
-    ]);
+    const got = await Promise.race([Promise.all(echoes), deadline(5000, 'queued peers not served within 5 s of freeing descriptors')]);
     expect(got).toEqual(clients.map((_, i) => `client ${i}`));
     for (const socket of clients) socket.destroy();
     server.stdin.end();
