@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { installFakeBinding } from './helpers/fake-binding';
 import { hvsock } from './helpers/hvsock';
 
 const load = createRequire(__filename);
@@ -77,6 +78,23 @@ describe('adopting a vsock listener bound on the host (no connect)', () => {
     expect(() => server.listen({ fd })).toThrow(expect.objectContaining({ code: 'ERR_SERVER_ALREADY_LISTEN' }));
     await new Promise((resolve) => server.close(resolve));
     expect(native.describe(fd)).toBe(-9); // EBADF: the server owned and closed it
+  });
+
+  it("listen({ fd }) whose adoption fails leaves the descriptor open: it is still the caller's", async () => {
+    const fd = native.socket(1);
+    expect(native.bind(fd, encodeEndpoint({ cid: hvsock.Cid.ANY, port: hvsock.PORT_ANY }))).toBe(0);
+    const installed = installFakeBinding({ setOption: -22 }); // the settings step fails (EINVAL)
+    try {
+      const server = hvsock.createServer();
+      server.listen({ fd, bufferSize: 65536 });
+      const [error] = await once(server, 'error');
+      expect(error).toMatchObject({ code: 'EINVAL', errno: -22 });
+      expect(server.listening).toBe(false);
+    } finally {
+      installed.restore();
+    }
+    expect(native.describe(fd)).toEqual([native.constants.AF_VSOCK, native.constants.SOCK_STREAM]); // not closed
+    expect(native.close(fd)).toBe(0); // the caller closes it
   });
 });
 
