@@ -3,7 +3,7 @@
 // the non-blocking connect, and the vsock addresses. PollSocket (a stream)
 // and SeqpacketSocket (messages) each hold one; policy stays in them.
 import { decodeEndpoint, addressBuffer, encodeEndpoint, type Endpoint } from './address';
-import { binding, POLL_READABLE, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
+import { binding, optionValue, POLL_READABLE, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
 
 export const UV_EAGAIN = -11;
 export const UV_EINPROGRESS = -115;
@@ -124,13 +124,11 @@ export class PollConnection {
   }
 
   /** A SOL_VSOCK value (buffer size, connect timeout) while open. */
-  readOption(read: (fd: number) => number): number | undefined {
-    if (this.poller === null) return undefined;
-    const value = read(this.fd);
-    return value >= 0 ? value : undefined;
+  readOption(read: (fd: number) => number | bigint): number | bigint | undefined {
+    return this.poller === null ? undefined : optionValue(read(this.fd));
   }
 
-  bufferSize(): number | undefined {
+  bufferSize(): number | bigint | undefined {
     return this.readOption((fd) => binding().getOption(fd, VsockOption.BUFFER_SIZE));
   }
 

@@ -128,16 +128,26 @@ Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
   return Status(info.Env(), rc);
 }
 
-// setOption(fd, name, value) -> status; getOption(fd, name) -> value | -err
+// setOption(fd, name, value) -> status; getOption(fd, name) -> value (Number, or
+// BigInt past 2^53 - 1) | -err
 Napi::Value SetOption(const Napi::CallbackInfo& info) {
   uint64_t value = static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value());
   return Status(info.Env(), hvsock_setopt_u64(Fd(info[0]), Int(info[1]), value));
 }
 
+// A u64 option value for JS: a Number while exact (<= 2^53 - 1), else a
+// BigInt, so no value can read as a negative status or lose precision.
+Napi::Value OptionValue(Napi::Env env, int rc, uint64_t value) {
+  constexpr uint64_t kMaxSafeInteger = (uint64_t(1) << 53) - 1;
+  if (rc != 0) return Status(env, rc);
+  if (value <= kMaxSafeInteger) return Napi::Number::New(env, static_cast<double>(value));
+  return Napi::BigInt::New(env, value);
+}
+
 Napi::Value GetOption(const Napi::CallbackInfo& info) {
   uint64_t value = 0;
   int rc = hvsock_getopt_u64(Fd(info[0]), Int(info[1]), &value);
-  return Status(info.Env(), rc == 0 ? static_cast<int64_t>(value) : rc);
+  return OptionValue(info.Env(), rc, value);
 }
 
 Napi::Value SetConnectTimeout(const Napi::CallbackInfo& info) {
@@ -145,11 +155,11 @@ Napi::Value SetConnectTimeout(const Napi::CallbackInfo& info) {
   return Status(info.Env(), hvsock_set_connect_timeout_ms(Fd(info[0]), ms));
 }
 
-// getConnectTimeout(fd) -> ms | -err
+// getConnectTimeout(fd) -> ms (Number, or BigInt past 2^53 - 1) | -err
 Napi::Value GetConnectTimeout(const Napi::CallbackInfo& info) {
   uint64_t ms = 0;
   int rc = hvsock_get_connect_timeout_ms(Fd(info[0]), &ms);
-  return Status(info.Env(), rc == 0 ? static_cast<int64_t>(ms) : rc);
+  return OptionValue(info.Env(), rc, ms);
 }
 
 // describe(fd) -> [family, type] | -err

@@ -80,6 +80,34 @@ describe('adopting a vsock listener bound on the host (no connect)', () => {
     expect(native.describe(fd)).toBe(-9); // EBADF: the server owned and closed it
   });
 
+  it('u64 option values past 2^53 read back exactly, as bigints (never as a negative status)', () => {
+    const fd = native.socket(1);
+    try {
+      // -1 crosses the boundary as u64 2^64 - 1: what other code sharing an adopted fd may set.
+      expect(native.setOption(fd, 2, -1)).toBe(0); // BUFFER_MAX_SIZE
+      expect(native.setOption(fd, 0, -1)).toBe(0); // BUFFER_SIZE
+      expect(native.getOption(fd, 2)).toBe(2n ** 64n - 1n);
+      expect(native.getOption(fd, 0)).toBe(2n ** 64n - 1n);
+      expect(native.getOption(fd, 1)).toBe(128); // BUFFER_MIN_SIZE: a plain number while exact
+      expect(native.setConnectTimeout(fd, 2 ** 62)).toBe(0);
+      expect(typeof native.getConnectTimeout(fd)).toBe('bigint');
+      expect(native.getOption(987654, 0)).toBe(-9); // errors stay negative numbers
+    } finally {
+      native.close(fd);
+    }
+  });
+
+  it('listen({ fd, bufferSize }) on a descriptor whose buffer max is past 2^63 (set by its creator) listens', async () => {
+    const fd = native.socket(1);
+    expect(native.bind(fd, encodeEndpoint({ cid: hvsock.Cid.ANY, port: hvsock.PORT_ANY }))).toBe(0);
+    expect(native.setOption(fd, 2, -1)).toBe(0); // BUFFER_MAX_SIZE = 2^64 - 1
+    const server = hvsock.createServer();
+    server.listen({ fd, bufferSize: 65536 });
+    await once(server, 'listening'); // rejects on 'error' (it was EPERM: the max read back as -1)
+    expect(native.getOption(fd, 0)).toBe(65536);
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   it("listen({ fd }) whose adoption fails leaves the descriptor open: it is still the caller's", async () => {
     const fd = native.socket(1);
     expect(native.bind(fd, encodeEndpoint({ cid: hvsock.Cid.ANY, port: hvsock.PORT_ANY }))).toBe(0);
