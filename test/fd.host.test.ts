@@ -3,7 +3,9 @@
 // the host (bind/listen only: no vsock connect happens here), and fuzzing of
 // the new user-input entries (fd arguments, retry options, tool output
 // parsers): a result or a typed error, never anything else.
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -59,6 +61,28 @@ describe('parseListenFds() (sd_listen_fds rules)', () => {
       expect([process.env.LISTEN_PID, process.env.LISTEN_FDS, process.env.LISTEN_FDNAMES]).toEqual([undefined, undefined, undefined]);
       expect(hvsock.listenSystemd()).toEqual([]); // not activated (any more)
     });
+  });
+});
+
+describe('systemdListenFds() with a huge LISTEN_FDS', () => {
+  it('stops at the first descriptor that is not open, before building an entry per claimed fd', () => {
+    // In a child: the variables must name its own pid, and the old code
+    // built ~2^31 entries (minutes, then out of memory) before any check.
+    const script = `
+      process.env.LISTEN_PID = String(process.pid);
+      process.env.LISTEN_FDS = '2147483640';
+      const started = Date.now();
+      try {
+        require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))}).systemdListenFds();
+        console.log(JSON.stringify({ ok: true }));
+      } catch (error) {
+        console.log(JSON.stringify({ code: error.code, message: error.message, ms: Date.now() - started }));
+      }`;
+    const child = spawnSync(process.execPath, ['--max-old-space-size=256', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    expect(child.signal, 'the child was killed (timeout)').toBeNull();
+    const outcome = JSON.parse(child.stdout.trim());
+    expect(outcome).toMatchObject({ code: 'ERR_HVSOCK_SYSTEMD_ENV', message: expect.stringMatching(/^LISTEN_FDS names fd \d+, which is not open here/) });
+    expect(outcome.ms).toBeLessThan(1000);
   });
 });
 
