@@ -9,7 +9,10 @@
 // reserve is opened again. Any persistent failure (the trick could not run,
 // ENFILE taken again by another process, ENOBUFS, ...) then pauses accepting
 // with a doubling backoff: a retry per backoff period, not per loop turn.
+import { debuglog } from 'node:util';
 import { binding } from './binding';
+
+const debug = debuglog('hvsock'); // NODE_DEBUG=hvsock, as NODE_DEBUG=net for Node's own
 
 export const UV_EMFILE = -24;
 export const UV_ENFILE = -23;
@@ -55,20 +58,23 @@ export function releaseReserve(): void {
 export function shedQueued(listenFd: number, peerOut: Uint8Array): number {
   if (reserve < 0) {
     openReserve(); // for next time: fails while the table is still full
+    debug('accept overload: no reserve descriptor, queue left (reopened: %s)', reserve >= 0);
     return -1;
   }
   const native = binding();
   native.close(reserve);
   reserve = -1;
   let dropped = 0;
+  let last = 0;
   for (let i = 0; i < SHED_LIMIT; i++) {
-    const fd = native.accept(listenFd, peerOut);
-    if (fd === UV_ECONNABORTED) continue;
-    if (fd < 0) break; // EAGAIN: queue empty; EMFILE: the slot went elsewhere
-    native.close(fd);
+    last = native.accept(listenFd, peerOut);
+    if (last === UV_ECONNABORTED) continue;
+    if (last < 0) break; // EAGAIN: queue empty; EMFILE: the slot went elsewhere
+    native.close(last);
     dropped += 1;
   }
   openReserve();
+  debug('accept overload: shed %d queued connection(s), stopped by %d, reserve %s', dropped, last, reserve >= 0 ? 'held' : 'lost');
   return dropped;
 }
 

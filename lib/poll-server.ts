@@ -5,6 +5,7 @@
 // accepting at once, 'close' once the last connection has closed. Accept
 // failures (EMFILE, ...) are bounded: lib/accept-overload.ts.
 import { EventEmitter } from 'node:events';
+import { debuglog } from 'node:util';
 import {
   backoffDelay,
   holdReserve,
@@ -22,6 +23,7 @@ import { openBoundSocket, pickListenArguments, type ListenOptions } from './serv
 import { definedOnly, pickSocketSettings, type SocketSettings } from './settings';
 import { describeEndpoint, type VsockAddressInfo } from './socket';
 
+const debug = debuglog('hvsock');
 /** Accepts per readiness event before yielding to the loop (it fires again: level-triggered). */
 const ACCEPTS_PER_EVENT = 64;
 
@@ -160,6 +162,7 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
   private acceptFailed(status: number, peer: Uint8Array): void {
     if (isDescriptorShortage(status)) shedQueued(this.fd, peer);
     this.failures += 1;
+    debug('accept %d: paused for %d ms (failure %d)', status, backoffDelay(this.failures), this.failures);
     this.pauseAccepting(backoffDelay(this.failures));
     if (this.failures === 1) this.emit('error', systemError(status, 'accept', this.local ? errorAddress(this.local) : undefined));
   }

@@ -9,7 +9,7 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadline, startEmfileServer, type EmfileChild, type EmfileServer } from './helpers/emfile';
+import { closed, deadline, startEmfileServer, trackClose, type EmfileChild, type EmfileServer } from './helpers/emfile';
 
 const CLIENTS = 8;
 
@@ -33,7 +33,7 @@ async function startServer(env: NodeJS.ProcessEnv = {}): Promise<EmfileServer & 
 }
 
 function connectTo(address: string): Promise<net.Socket> {
-  const socket = net.connect(address);
+  const socket = trackClose(net.connect(address));
   socket.on('error', () => undefined);
   return once(socket, 'connect').then(() => socket);
 }
@@ -43,7 +43,6 @@ describe('poll server under EMFILE (real descriptor exhaustion, AF_UNIX stand-in
     const { child: server, address, next } = await startServer();
     await next('exhausted');
     const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connectTo(address)));
-    const closedAt = clients.map((socket) => once(socket, 'close'));
     const report = await next('report');
     console.log(`EMFILE window: ${JSON.stringify(report)}`);
     // Before the fix the server spun: one 'error' per loop turn (tens of
@@ -54,7 +53,7 @@ describe('poll server under EMFILE (real descriptor exhaustion, AF_UNIX stand-in
     expect(report.cpuMs as number).toBeLessThan(0.25 * (report.wallMs as number));
     expect(report.accepted).toBe(0);
     // Shed like libuv: every queued peer sees its connection closed.
-    await Promise.race([Promise.all(closedAt), deadline(5000, 'queued peers not closed by the server within 5 s')]);
+    await Promise.race([Promise.all(clients.map(closed)), deadline(5000, 'queued peers not closed by the server within 5 s')]);
     // Recovery: descriptors freed, a new peer is served (within the backoff).
     server.stdin.write('free\n');
     await next('freed');

@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertInTestGuest } from './helpers/guest';
-import { deadline, startEmfileServer, type EmfileChild } from './helpers/emfile';
+import { closed, deadline, startEmfileServer, trackClose, type EmfileChild } from './helpers/emfile';
 import { hvsock } from './helpers/hvsock';
 import { freshPort } from './helpers/streams';
 
@@ -25,7 +25,7 @@ afterEach(() => {
 type Kind = 'poll' | 'handle' | 'seqpacket';
 
 function connectTo(kind: Kind, port: number): Promise<ReturnType<typeof hvsock.connect>> {
-  const socket = hvsock.connect({ cid: hvsock.Cid.LOCAL, port, ...(kind === 'seqpacket' ? { type: 'seqpacket' } : { io: kind }) });
+  const socket = trackClose(hvsock.connect({ cid: hvsock.Cid.LOCAL, port, ...(kind === 'seqpacket' ? { type: 'seqpacket' } : { io: kind }) }));
   socket.on('error', () => undefined);
   return once(socket, 'connect').then(() => socket);
 }
@@ -37,7 +37,6 @@ describe.each<Kind>(['poll', 'seqpacket', 'handle'])('%s server under EMFILE (re
     child = server.child;
     await server.next('exhausted');
     const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connectTo(kind, port)));
-    const closed = Promise.all(clients.map((socket) => once(socket, 'close')));
     for (const socket of clients) socket.resume?.(); // streams: see the end
     const report = await server.next('report');
     console.log(`${kind}: EMFILE window: ${JSON.stringify(report)}`);
@@ -45,7 +44,7 @@ describe.each<Kind>(['poll', 'seqpacket', 'handle'])('%s server under EMFILE (re
     expect(report.errors).toBeLessThanOrEqual(kind === 'handle' ? 0 : 3);
     expect(report.cpuMs as number).toBeLessThan(0.5 * (report.wallMs as number));
     expect(report.accepted).toBe(0);
-    await Promise.race([closed, deadline(10_000, 'queued peers not closed by the server')]);
+    await Promise.race([Promise.all(clients.map(closed)), deadline(10_000, 'queued peers not closed by the server')]);
     server.child.stdin.write('free\n');
     await server.next('freed');
     const peer = await connectTo(kind, port);

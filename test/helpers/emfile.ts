@@ -53,3 +53,18 @@ export function startEmfileServer(options: { env?: NodeJS.ProcessEnv; listenerFd
 export function deadline(ms: number, message: string): Promise<never> {
   return new Promise((_, reject) => setTimeout(() => reject(new Error(message)), ms).unref());
 }
+
+const closes = new WeakMap<object, Promise<void>>();
+
+/** Starts watching `socket` for 'close' at once: a shed peer may close before the test looks. */
+export function trackClose<S extends NodeJS.EventEmitter>(socket: S): S {
+  closes.set(socket, new Promise((resolve) => socket.once('close', () => resolve())));
+  return socket;
+}
+
+/** Resolves once a socket given to trackClose() has closed. */
+export function closed(socket: object): Promise<void> {
+  const promise = closes.get(socket);
+  if (promise === undefined) throw new Error('closed(): the socket is not tracked (call trackClose() when making it)');
+  return promise;
+}
