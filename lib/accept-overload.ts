@@ -23,15 +23,14 @@ const SHED_LIMIT = 4096;
 export const BACKOFF_MIN_MS = 50;
 export const BACKOFF_MAX_MS = 1000;
 
-// One reserve per environment (a Worker loads its own copy of this module),
-// held while any poll server of it listens, as libuv holds one per loop.
-let reserve = -1;
+// One reserve per environment, held by the addon (which closes it with the
+// environment: a terminated Worker runs no JS) while any poll server of this
+// environment listens, as libuv holds one per loop.
+let reserved = false;
 let holders = 0;
 
 function openReserve(): void {
-  if (reserve >= 0) return;
-  const fd = binding().reserveFd?.() ?? -1;
-  if (fd >= 0) reserve = fd;
+  if (!reserved) reserved = (binding().reserve?.(true) ?? -1) === 0;
 }
 
 /** A listening server needs the reserve: opened now, while descriptors are likely free. */
@@ -43,9 +42,9 @@ export function holdReserve(): void {
 /** The server stopped listening; the last one closes the reserve. */
 export function releaseReserve(): void {
   holders = Math.max(0, holders - 1);
-  if (holders === 0 && reserve >= 0) {
-    binding().close(reserve);
-    reserve = -1;
+  if (holders === 0 && reserved) {
+    binding().reserve?.(false);
+    reserved = false;
   }
 }
 
@@ -56,14 +55,14 @@ export function releaseReserve(): void {
  * slot last time): the caller backs off instead.
  */
 export function shedQueued(listenFd: number, peerOut: Uint8Array): number {
-  if (reserve < 0) {
+  if (!reserved) {
     openReserve(); // for next time: fails while the table is still full
-    debug('accept overload: no reserve descriptor, queue left (reopened: %s)', reserve >= 0);
+    debug('accept overload: no reserve descriptor, queue left (reopened: %s)', reserved);
     return -1;
   }
   const native = binding();
-  native.close(reserve);
-  reserve = -1;
+  native.reserve?.(false);
+  reserved = false;
   let dropped = 0;
   let last = 0;
   for (let i = 0; i < SHED_LIMIT; i++) {
@@ -74,7 +73,7 @@ export function shedQueued(listenFd: number, peerOut: Uint8Array): number {
     dropped += 1;
   }
   openReserve();
-  debug('accept overload: shed %d queued connection(s), stopped by %d, reserve %s', dropped, last, reserve >= 0 ? 'held' : 'lost');
+  debug('accept overload: shed %d queued connection(s), stopped by %d, reserve %s', dropped, last, reserved ? 'held' : 'lost');
   return dropped;
 }
 

@@ -102,8 +102,12 @@ export interface NativeBinding {
   isListening?(fd: number): number;
   /** Linux: sets FD_CLOEXEC on an adopted descriptor; a status. */
   setCloexec?(fd: number): number;
-  /** Linux: opens a spare descriptor ("/", read-only, close-on-exec) for the EMFILE trick; fd or a negative status. */
-  reserveFd?(): number;
+  /**
+   * Linux: the environment's spare descriptor for the EMFILE trick ("/",
+   * read-only, close-on-exec; closed with the environment). true opens it
+   * unless open, false closes it; a status.
+   */
+  reserve?(hold: boolean): number;
   /** Windows only (native/addon_win32.cc): typed in lib/win/binding.ts. */
   win?: unknown;
 }

@@ -219,14 +219,6 @@ Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
   if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) return Status(info.Env(), -errno);
   return Status(info.Env(), 0);
 }
-
-// reserveFd() -> fd | -err: a descriptor held in reserve, closed to make room
-// when accept4 fails with EMFILE (lib/accept-overload.ts). As libuv's
-// emfile_fd: "/" read-only, close-on-exec.
-Napi::Value ReserveFd(const Napi::CallbackInfo& info) {
-  int fd = open("/", O_RDONLY | O_CLOEXEC);
-  return Status(info.Env(), fd >= 0 ? fd : -errno);
-}
 #endif
 
 class Addon : public Napi::Addon<Addon> {
@@ -271,7 +263,7 @@ class Addon : public Napi::Addon<Addon> {
                     StaticFn(env, "standInInet", StandInInet),
                     StaticFn(env, "isListening", IsListening),
                     StaticFn(env, "setCloexec", SetCloexec),
-                    StaticFn(env, "reserveFd", ReserveFd),
+                    InstanceMethod<&Addon::Reserve>("reserve", napi_enumerable),
 #endif
                 });
 #ifndef _WIN32
@@ -279,7 +271,35 @@ class Addon : public Napi::Addon<Addon> {
 #endif
   }
 
+#ifndef _WIN32
+  // The environment's spare descriptor is closed with the environment (a
+  // terminated Worker runs no JS that could close it).
+  ~Addon() {
+    if (reserve_fd_ >= 0) close(reserve_fd_);
+  }
+#endif
+
  private:
+#ifndef _WIN32
+  // reserve(hold) -> status: the environment's spare descriptor for the
+  // EMFILE trick (lib/accept-overload.ts), as libuv's emfile_fd ("/",
+  // read-only, close-on-exec). true opens it unless open (0 or -err);
+  // false closes it, making room for one accept.
+  Napi::Value Reserve(const Napi::CallbackInfo& info) {
+    bool hold = info[0].ToBoolean().Value();
+    if (hold && reserve_fd_ < 0) {
+      reserve_fd_ = open("/", O_RDONLY | O_CLOEXEC);
+      if (reserve_fd_ < 0) return Status(info.Env(), -errno);
+    } else if (!hold && reserve_fd_ >= 0) {
+      close(reserve_fd_);
+      reserve_fd_ = -1;
+    }
+    return Status(info.Env(), 0);
+  }
+
+  int reserve_fd_ = -1;
+#endif
+
   static PropertyDescriptor StaticFn(Napi::Env env, const char* name, Napi::Function::Callback fn) {
     return InstanceValue(name, Napi::Function::New(env, fn, name), napi_enumerable);
   }
