@@ -84,11 +84,14 @@ export interface NativeBinding {
   getsockname(fd: number, out: Uint8Array): number;
   getpeername(fd: number, out: Uint8Array): number;
   setOption(fd: number, name: number, value: number): number;
-  /** The option's value, or a negative status. */
-  getOption(fd: number, name: number): number;
+  /**
+   * The option's value (a u64: a bigint when past Number.MAX_SAFE_INTEGER,
+   * so it is exact and never negative), or a negative number status.
+   */
+  getOption(fd: number, name: number): number | bigint;
   setConnectTimeout(fd: number, ms: number): number;
-  /** The connect timeout in ms (kernel-rounded to its tick), or a negative status. */
-  getConnectTimeout(fd: number): number;
+  /** The connect timeout in ms (kernel-rounded to its tick; a bigint past 2^53 - 1), or a negative status. */
+  getConnectTimeout(fd: number): number | bigint;
   /** [family, type] of any socket fd, or a negative status. */
   describe(fd: number): [number, number] | number;
   /** The local CID from /dev/vsock, or a negative status. */
@@ -118,8 +121,19 @@ export interface NativeBinding {
   isListening?(fd: number): number;
   /** Linux: sets FD_CLOEXEC on an adopted descriptor; a status. */
   setCloexec?(fd: number): number;
+  /**
+   * Linux: the environment's spare descriptor for the EMFILE trick ("/",
+   * read-only, close-on-exec; closed with the environment). true opens it
+   * unless open, false closes it; a status.
+   */
+  reserve?(hold: boolean): number;
   /** Windows only (native/addon_win32.cc): typed in lib/win/binding.ts. */
   win?: unknown;
+}
+
+/** An option read's value, or undefined for a negative (error) status. */
+export function optionValue(read: number | bigint): number | bigint | undefined {
+  return typeof read === 'bigint' || read >= 0 ? read : undefined;
 }
 
 let cached: NativeBinding | undefined;

@@ -5,8 +5,9 @@
 // and then goes into the same Node handles our own descriptors use.
 //
 // Ownership: once adoption succeeds the library owns the descriptor and
-// closes it when the socket/server closes. When a check fails (a synchronous
-// throw), nothing happened to it: the caller still owns it.
+// closes it when the socket/server closes. Until then it is the caller's:
+// when a check fails (a synchronous throw) or adoption itself fails (an
+// 'error' event), the descriptor is left open for the caller to close.
 import type * as net from 'node:net';
 import { addressBuffer, decodeEndpoint, errorAddress, PORT_ANY, type Endpoint } from './address';
 import { binding } from './binding';
@@ -167,16 +168,16 @@ export function listenFd(
   }
   const settings = definedSettings(pickSocketSettings(options));
   const { local } = checkVsockFd(fd, 'listener');
-  takeOwnership(fd);
   if (listeningListener) server.once('listening', listeningListener as () => void);
   const failure = applySettings(fd, { ...defaults, ...settings });
   const handle = failure ? failure.status : adoptListener(fd);
   if (typeof handle === 'number') {
-    binding().close(fd); // ours now: an operational failure closes it, as a failed listen({ port }) does
+    // Not adopted, so not ours: the caller still owns (and closes) the descriptor.
     const error = systemError(handle, failure?.syscall ?? 'open', errorAddress(local));
     process.nextTick(() => server.emit('error', error));
     return;
   }
+  takeOwnership(fd);
   listenHandle(handle, backlog, local);
 }
 

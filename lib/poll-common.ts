@@ -31,10 +31,10 @@ export interface VsockEndpointGetters {
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
   readonly localFamily: string | undefined;
-  /** The receive buffer in bytes (SO_VM_SOCKETS_BUFFER_SIZE). */
-  readonly vsockBufferSize: number | undefined;
-  /** The connect timeout in ms as the kernel holds it. */
-  readonly connectTimeout: number | undefined;
+  /** The receive buffer in bytes (SO_VM_SOCKETS_BUFFER_SIZE; a bigint past 2^53 - 1). */
+  readonly vsockBufferSize: number | bigint | undefined;
+  /** The connect timeout in ms as the kernel holds it (a bigint past 2^53 - 1). */
+  readonly connectTimeout: number | bigint | undefined;
 }
 
 interface HasConnection {

@@ -3,7 +3,7 @@
 // the non-blocking connect, and the vsock addresses. PollSocket (a stream)
 // and SeqpacketSocket (messages) each hold one; policy stays in them.
 import { decodeEndpoint, addressBuffer, encodeEndpoint, type Endpoint } from './address';
-import { binding, POLL_READABLE, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
+import { binding, optionValue, POLL_READABLE, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
 
 export const UV_EAGAIN = -11;
 export const UV_EINPROGRESS = -115;
@@ -12,8 +12,11 @@ export const UV_ENOTCONN = -107;
 export interface ConnectionEvents {
   readable(): void;
   writable(): void;
-  /** The watcher reported an error (POLLERR): the socket's own error, from SO_ERROR where it has one. */
-  failed(status: number): void;
+  /**
+   * The watcher reported an error (POLLERR): the socket's own error, from
+   * SO_ERROR where it has one; or (syscall 'poll') the watcher failed to start.
+   */
+  failed(status: number, syscall?: string): void;
 }
 
 function readName(fd: number, peer: boolean): Endpoint | undefined {
@@ -75,7 +78,15 @@ export class PollConnection {
     const next = on ? this.interest | bits : this.interest & ~bits;
     if (next === this.interest || this.poller === null) return;
     this.interest = next;
-    this.poller.start(next); // 0 stops the watcher
+    const status = this.poller.start(next); // 0 stops the watcher
+    // A watcher that did not start never fires: the socket would hang
+    // silently. Reported on the next tick (callers are mid-read/-write).
+    if (status < 0) {
+      const poller = this.poller;
+      process.nextTick(() => {
+        if (this.poller === poller) this.events.failed(status, 'poll');
+      });
+    }
   }
 
   /**
@@ -113,13 +124,11 @@ export class PollConnection {
   }
 
   /** A SOL_VSOCK value (buffer size, connect timeout) while open. */
-  readOption(read: (fd: number) => number): number | undefined {
-    if (this.poller === null) return undefined;
-    const value = read(this.fd);
-    return value >= 0 ? value : undefined;
+  readOption(read: (fd: number) => number | bigint): number | bigint | undefined {
+    return this.poller === null ? undefined : optionValue(read(this.fd));
   }
 
-  bufferSize(): number | undefined {
+  bufferSize(): number | bigint | undefined {
     return this.readOption((fd) => binding().getOption(fd, VsockOption.BUFFER_SIZE));
   }
 

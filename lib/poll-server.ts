@@ -2,8 +2,18 @@
 // readiness event accepts (accept4, non-blocking) until EAGAIN and hands the
 // new fds to a factory (PollSocket for streams, SeqpacketSocket for
 // messages). Mirrors net.Server's surface and close() semantics: stops
-// accepting at once, 'close' once the last connection has closed.
+// accepting at once, 'close' once the last connection has closed. Accept
+// failures (EMFILE, ...) are bounded: lib/accept-overload.ts.
 import { EventEmitter } from 'node:events';
+import { debuglog } from 'node:util';
+import {
+  backoffDelay,
+  holdReserve,
+  isDescriptorShortage,
+  releaseReserve,
+  shedQueued,
+  UV_ECONNABORTED,
+} from './accept-overload';
 import { addressBuffer, errorAddress, type Endpoint } from './address';
 import { binding, POLL_READABLE, SOCKET_STREAM, type NativePoller } from './binding';
 import { HvsockError, invalidArgType, systemError } from './errors';
@@ -13,7 +23,7 @@ import { openBoundSocket, pickListenArguments, type ListenOptions } from './serv
 import { definedOnly, pickSocketSettings, type SocketSettings } from './settings';
 import { describeEndpoint, type VsockAddressInfo } from './socket';
 
-const UV_ECONNABORTED = -103;
+const debug = debuglog('hvsock');
 /** Accepts per readiness event before yielding to the loop (it fires again: level-triggered). */
 const ACCEPTS_PER_EVENT = 64;
 
@@ -40,6 +50,10 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
   private readonly settings: SocketSettings;
   private refed = true;
   private closing = false;
+  /** Set while accepting is paused after a failed accept (lib/accept-overload.ts). */
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Consecutive failed accepts; 0 once a connection is accepted again. */
+  private failures = 0;
 
   constructor(
     private readonly makeConnection: ConnectionFactory<S>,
@@ -90,12 +104,21 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
       process.nextTick(() => this.emit('error', systemError(status, 'listen', errorAddress(endpoint))));
       return this;
     }
+    // A watcher that does not start would leave a server that says
+    // 'listening' and never accepts: report it as listen's error instead.
+    const started = poller.start(POLL_READABLE);
+    if (started < 0) {
+      poller.close(); // closes the fd too
+      process.nextTick(() => this.emit('error', systemError(started, 'listen', errorAddress(endpoint))));
+      return this;
+    }
     this.poller = poller;
     this.fd = bound.fd;
     this.local = bound.local;
     this.closing = false;
+    this.failures = 0;
     if (!this.refed) poller.unref();
-    poller.start(POLL_READABLE);
+    holdReserve();
     process.nextTick(() => this.emit('listening'));
     return this;
   }
@@ -108,9 +131,10 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
       if (fd === UV_EAGAIN) return;
       if (fd === UV_ECONNABORTED) continue;
       if (fd < 0) {
-        this.emit('error', systemError(fd, 'accept', this.local ? errorAddress(this.local) : undefined));
+        this.acceptFailed(fd, peer);
         return;
       }
+      this.failures = 0;
       if (this.maxConnections !== undefined && this.connections.size >= this.maxConnections) {
         native.close(fd); // as net: dropped, the peer sees its end
         continue;
@@ -131,6 +155,35 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
     }
   }
 
+  // The connection stays queued and the watcher would fire again at once:
+  // shed the queue on a descriptor shortage (as libuv), then pause accepting
+  // for a backoff. One 'error' per run of failures (until a connection is
+  // accepted again), not one per retry.
+  private acceptFailed(status: number, peer: Uint8Array): void {
+    if (isDescriptorShortage(status)) shedQueued(this.fd, peer);
+    this.failures += 1;
+    debug('accept %d: paused for %d ms (failure %d)', status, backoffDelay(this.failures), this.failures);
+    this.pauseAccepting(backoffDelay(this.failures));
+    if (this.failures === 1) this.emit('error', systemError(status, 'accept', this.local ? errorAddress(this.local) : undefined));
+  }
+
+  private pauseAccepting(ms: number): void {
+    const poller = this.poller;
+    if (poller === null || this.retryTimer !== null) return;
+    poller.stop();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.poller !== poller) return; // closed meanwhile
+      const started = poller.start(POLL_READABLE);
+      if (started < 0) {
+        this.failures += 1;
+        this.pauseAccepting(backoffDelay(this.failures));
+        this.emit('error', systemError(started, 'listen', this.local ? errorAddress(this.local) : undefined));
+      }
+    }, ms);
+    if (!this.refed) this.retryTimer.unref();
+  }
+
   /** `{ address, family: 'vsock', port, cid, vmId, serviceId }` while listening, else null. */
   address(): VsockAddressInfo | null {
     return this.poller !== null && this.local ? describeEndpoint(this.local) : null;
@@ -145,8 +198,11 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
         running ? callback() : callback(new HvsockError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')),
       );
     }
+    if (this.poller !== null) releaseReserve();
     this.poller?.close(); // closes the listening fd too
     this.poller = null;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.closing = true;
     this.emitCloseIfDrained();
     return this;
@@ -167,12 +223,14 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
   ref(): this {
     this.refed = true;
     this.poller?.ref();
+    this.retryTimer?.ref(); // a paused server still keeps the process alive
     return this;
   }
 
   unref(): this {
     this.refed = false;
     this.poller?.unref();
+    this.retryTimer?.unref();
     return this;
   }
 

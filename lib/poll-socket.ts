@@ -73,7 +73,7 @@ export class PollSocket extends Duplex {
     const connection = new PollConnection(fd, {
       readable: () => this.readNow(),
       writable: () => this.flush(),
-      failed: (status) => this.destroy(this.error(status, 'read')),
+      failed: (status, syscall = 'read') => this.destroy(this.error(status, syscall)),
     });
     this[kConnection] = connection;
     if (!this.refed) connection.unref();

@@ -29,6 +29,8 @@ export class ReconnectingClient extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private readonly policy: RetryPolicy;
   private readonly connectOptions: ConnectOptions;
+  /** Removes the abort listener: a long-lived signal must not keep closed clients alive. */
+  private forgetSignal: (() => void) | undefined;
 
   constructor(options: ReconnectingClientOptions) {
     super();
@@ -49,7 +51,11 @@ export class ReconnectingClient extends EventEmitter {
       process.nextTick(() => this.emit('close'));
       return;
     }
-    signal?.addEventListener('abort', () => this.close(), { once: true });
+    if (signal) {
+      const onAbort = (): void => this.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.forgetSignal = () => signal.removeEventListener('abort', onAbort);
+    }
     this.open(); // validates the address synchronously, as connect() does
   }
 
@@ -85,6 +91,8 @@ export class ReconnectingClient extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    this.forgetSignal?.();
+    this.forgetSignal = undefined;
     if (error) this.emit('error', error);
     this.emit('close');
   }

@@ -17,6 +17,7 @@
 // (ENOMEM on 6.1, EMSGSIZE on later kernels: longer than the peer can
 // buffer) fails alone with ERR_HVSOCK_MESSAGE_TOO_LARGE, through send()'s
 // callback or else 'error' (dgram's convention); the connection stays up.
+import { kMaxLength } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { errorAddress, type Endpoint } from './address';
 import { binding, POLL_READABLE, SOCKET_SEQPACKET, type NativeMessageSender } from './binding';
@@ -188,8 +189,9 @@ export class SeqpacketSocket extends EventEmitter {
     // The peer may send messages up to our receive buffer size (the kernel
     // refuses longer ones with EMSGSIZE on its side), so a buffer of that
     // size never truncates. Read once: set bufferSize before connecting.
-    // A size the process cannot allocate throws here (RangeError).
-    const size = connection.bufferSize() ?? DEFAULT_RECEIVE_BUFFER;
+    // A size the process cannot allocate throws here (RangeError). A u64 the
+    // kernel holds past Buffer's limit: a longer message is MSG_TRUNC's typed error.
+    const size = Math.min(Number(connection.bufferSize() ?? DEFAULT_RECEIVE_BUFFER), kMaxLength);
     this.receiveBuffer = Buffer.allocUnsafe(Math.max(size, 1));
     this.sender = new native.MessageSender!(connection.fd, (result) => this.sent(result));
     this.idle.touch();

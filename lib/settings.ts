@@ -82,13 +82,15 @@ export function applySettings(fd: number, settings: ConnectSettings): AppliedFai
     if (bufferMaxSize === undefined) {
       steps.push(() => {
         const max = native.getOption(fd, VsockOption.BUFFER_MAX_SIZE);
+        if (typeof max === 'bigint') return 0; // past 2^53: above any size we set
         return max >= 0 && max < bufferSize ? native.setOption(fd, VsockOption.BUFFER_MAX_SIZE, bufferSize) : Math.min(max, 0);
       });
     }
     if (bufferMinSize === undefined) {
       steps.push(() => {
         const min = native.getOption(fd, VsockOption.BUFFER_MIN_SIZE);
-        return min > bufferSize ? native.setOption(fd, VsockOption.BUFFER_MIN_SIZE, bufferSize) : Math.min(min, 0);
+        if (typeof min === 'bigint' || min > bufferSize) return native.setOption(fd, VsockOption.BUFFER_MIN_SIZE, bufferSize);
+        return Math.min(min, 0);
       });
     }
     steps.push(() => native.setOption(fd, VsockOption.BUFFER_SIZE, bufferSize));

@@ -12,7 +12,7 @@ import {
   type AddressOptions,
   type Endpoint,
 } from './address';
-import { binding, POLL_WRITABLE, SOCKET_STREAM, VsockOption, type NativePoller } from './binding';
+import { binding, optionValue, POLL_WRITABLE, SOCKET_STREAM, VsockOption, type NativePoller } from './binding';
 import { HvsockError, invalidArgType, invalidArgValue, outOfRange, systemError } from './errors';
 import { socketFromFd, type FromFdOptions } from './fd';
 import { handleOf, newStreamHandle, type ConnectRequest, type StreamHandle } from './handles';
@@ -109,22 +109,21 @@ export class VsockSocket extends net.Socket {
   /**
    * The connection's receive buffer in bytes as the kernel has it
    * (SO_VM_SOCKETS_BUFFER_SIZE). Named apart from net's deprecated
-   * `bufferSize` (an alias of writableLength).
+   * `bufferSize` (an alias of writableLength). A bigint past
+   * Number.MAX_SAFE_INTEGER (the kernel holds a u64).
    */
-  get vsockBufferSize(): number | undefined {
+  get vsockBufferSize(): number | bigint | undefined {
     return this.readOption((fd) => binding().getOption(fd, VsockOption.BUFFER_SIZE));
   }
 
-  /** The connect timeout in ms as the kernel holds it (rounded up to its tick). */
-  get connectTimeout(): number | undefined {
+  /** The connect timeout in ms as the kernel holds it (rounded up to its tick; a bigint past 2^53 - 1). */
+  get connectTimeout(): number | bigint | undefined {
     return this.readOption((fd) => binding().getConnectTimeout(fd));
   }
 
-  private readOption(read: (fd: number) => number): number | undefined {
+  private readOption(read: (fd: number) => number | bigint): number | bigint | undefined {
     const handle = handleOf(this);
-    if (!handle) return undefined;
-    const value = read(handle.fd);
-    return value >= 0 ? value : undefined;
+    return handle ? optionValue(read(handle.fd)) : undefined;
   }
 
   // net's remoteAddress/remotePort/remoteFamily read this.

@@ -32,11 +32,14 @@ function envError(message: string): HvsockError {
 const DECIMAL = /^[0-9]+$/;
 
 /**
- * The pure part of sd_listen_fds_with_names(): which descriptors `env`
- * hands to process `pid`. No variables, or another process's: none.
- * Malformed variables throw ERR_HVSOCK_SYSTEMD_ENV (systemd's -EINVAL).
+ * The rules of sd_listen_fds_with_names(): which descriptors `env` hands to
+ * process `pid`. No variables, or another process's: none. Malformed
+ * variables throw ERR_HVSOCK_SYSTEMD_ENV (systemd's -EINVAL). `claim(fd)`
+ * runs on each descriptor before its entry is made and throws to stop:
+ * LISTEN_FDS may say up to 2^31 - 4, so the entries must not be built
+ * before the descriptors are known to exist (pure without it: tests only).
  */
-export function parseListenFds(env: NodeJS.ProcessEnv, pid: number): SystemdFd[] {
+export function parseListenFds(env: NodeJS.ProcessEnv, pid: number, claim?: (fd: number) => void): SystemdFd[] {
   const listenPid = env.LISTEN_PID;
   if (listenPid === undefined) return [];
   if (!DECIMAL.test(listenPid) || Number(listenPid) < 1) throw envError(`LISTEN_PID is not a process id: ${JSON.stringify(listenPid)}`);
@@ -51,7 +54,13 @@ export function parseListenFds(env: NodeJS.ProcessEnv, pid: number): SystemdFd[]
   if (names !== undefined && names.length !== count) {
     throw envError(`LISTEN_FDNAMES has ${names.length} names for ${count} descriptors`);
   }
-  return Array.from({ length: count }, (_, i) => ({ fd: LISTEN_FDS_START + i, name: names?.[i] ?? 'unknown' }));
+  const fds: SystemdFd[] = [];
+  for (let i = 0; i < count; i++) {
+    const fd = LISTEN_FDS_START + i;
+    claim?.(fd);
+    fds.push({ fd, name: names?.[i] ?? 'unknown' });
+  }
+  return fds;
 }
 
 /**
@@ -62,12 +71,12 @@ export function parseListenFds(env: NodeJS.ProcessEnv, pid: number): SystemdFd[]
 export function systemdListenFds(options: SystemdOptions = {}): SystemdFd[] {
   const { unsetEnvironment = true } = options;
   try {
-    const fds = parseListenFds(process.env, process.pid);
-    for (const { fd } of fds) {
+    // Each descriptor is checked (and made close-on-exec) before the next
+    // entry is built: a huge LISTEN_FDS stops at the first fd not open here.
+    return parseListenFds(process.env, process.pid, (fd) => {
       const status = binding().setCloexec?.(fd) ?? 0;
       if (status < 0) throw envError(`LISTEN_FDS names fd ${fd}, which is not open here (errno ${-status})`);
-    }
-    return fds;
+    });
   } finally {
     if (unsetEnvironment) {
       delete process.env.LISTEN_PID;

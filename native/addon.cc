@@ -128,16 +128,26 @@ Napi::Value GetPeerName(const Napi::CallbackInfo& info) {
   return Status(info.Env(), rc);
 }
 
-// setOption(fd, name, value) -> status; getOption(fd, name) -> value | -err
+// setOption(fd, name, value) -> status; getOption(fd, name) -> value (Number, or
+// BigInt past 2^53 - 1) | -err
 Napi::Value SetOption(const Napi::CallbackInfo& info) {
   uint64_t value = static_cast<uint64_t>(info[2].As<Napi::Number>().Int64Value());
   return Status(info.Env(), hvsock_setopt_u64(Fd(info[0]), Int(info[1]), value));
 }
 
+// A u64 option value for JS: a Number while exact (<= 2^53 - 1), else a
+// BigInt, so no value can read as a negative status or lose precision.
+Napi::Value OptionValue(Napi::Env env, int rc, uint64_t value) {
+  constexpr uint64_t kMaxSafeInteger = (uint64_t(1) << 53) - 1;
+  if (rc != 0) return Status(env, rc);
+  if (value <= kMaxSafeInteger) return Napi::Number::New(env, static_cast<double>(value));
+  return Napi::BigInt::New(env, value);
+}
+
 Napi::Value GetOption(const Napi::CallbackInfo& info) {
   uint64_t value = 0;
   int rc = hvsock_getopt_u64(Fd(info[0]), Int(info[1]), &value);
-  return Status(info.Env(), rc == 0 ? static_cast<int64_t>(value) : rc);
+  return OptionValue(info.Env(), rc, value);
 }
 
 Napi::Value SetConnectTimeout(const Napi::CallbackInfo& info) {
@@ -145,11 +155,11 @@ Napi::Value SetConnectTimeout(const Napi::CallbackInfo& info) {
   return Status(info.Env(), hvsock_set_connect_timeout_ms(Fd(info[0]), ms));
 }
 
-// getConnectTimeout(fd) -> ms | -err
+// getConnectTimeout(fd) -> ms (Number, or BigInt past 2^53 - 1) | -err
 Napi::Value GetConnectTimeout(const Napi::CallbackInfo& info) {
   uint64_t ms = 0;
   int rc = hvsock_get_connect_timeout_ms(Fd(info[0]), &ms);
-  return Status(info.Env(), rc == 0 ? static_cast<int64_t>(ms) : rc);
+  return OptionValue(info.Env(), rc, ms);
 }
 
 // describe(fd) -> [family, type] | -err
@@ -255,6 +265,7 @@ class Addon : public Napi::Addon<Addon> {
                     StaticFn(env, "standInInet", StandInInet),
                     StaticFn(env, "isListening", IsListening),
                     StaticFn(env, "setCloexec", SetCloexec),
+                    InstanceMethod<&Addon::Reserve>("reserve", napi_enumerable),
 #endif
                 });
 #ifndef _WIN32
@@ -262,7 +273,35 @@ class Addon : public Napi::Addon<Addon> {
 #endif
   }
 
+#ifndef _WIN32
+  // The environment's spare descriptor is closed with the environment (a
+  // terminated Worker runs no JS that could close it).
+  ~Addon() {
+    if (reserve_fd_ >= 0) close(reserve_fd_);
+  }
+#endif
+
  private:
+#ifndef _WIN32
+  // reserve(hold) -> status: the environment's spare descriptor for the
+  // EMFILE trick (lib/accept-overload.ts), as libuv's emfile_fd ("/",
+  // read-only, close-on-exec). true opens it unless open (0 or -err);
+  // false closes it, making room for one accept.
+  Napi::Value Reserve(const Napi::CallbackInfo& info) {
+    bool hold = info[0].ToBoolean().Value();
+    if (hold && reserve_fd_ < 0) {
+      reserve_fd_ = open("/", O_RDONLY | O_CLOEXEC);
+      if (reserve_fd_ < 0) return Status(info.Env(), -errno);
+    } else if (!hold && reserve_fd_ >= 0) {
+      close(reserve_fd_);
+      reserve_fd_ = -1;
+    }
+    return Status(info.Env(), 0);
+  }
+
+  int reserve_fd_ = -1;
+#endif
+
   static PropertyDescriptor StaticFn(Napi::Env env, const char* name, Napi::Function::Callback fn) {
     return InstanceValue(name, Napi::Function::New(env, fn, name), napi_enumerable);
   }

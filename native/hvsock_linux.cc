@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -139,7 +140,9 @@ int hvsock_get_connect_timeout_ms(hvsock_fd fd, uint64_t* ms) {
   socklen_t len = sizeof tv;
   memset(&tv, 0, sizeof tv);
   if (getsockopt(fd, kVsockLevel, SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, &len) != 0) return fail();
-  *ms = static_cast<uint64_t>(tv.tv_sec) * 1000 + static_cast<uint64_t>(tv.tv_usec) / 1000;
+  // The kernel holds up to LONG_MAX jiffies: seconds * 1000 can pass 2^64. Saturate.
+  uint64_t sec = static_cast<uint64_t>(tv.tv_sec);
+  *ms = sec > (UINT64_MAX - 999) / 1000 ? UINT64_MAX : sec * 1000 + static_cast<uint64_t>(tv.tv_usec) / 1000;
   return 0;
 }
 

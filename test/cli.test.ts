@@ -3,10 +3,12 @@
 // start costs about a second under TCG, so each test spawns few processes.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertInTestGuest } from './helpers/guest';
+import { hvsock as client } from './helpers/hvsock';
 import { freshPort } from './helpers/streams';
 
 const cli = path.join(__dirname, '..', 'dist', 'cli.js');
@@ -140,6 +142,33 @@ describe('interop with socat', () => {
   });
 });
 
+describe('hvsock echo limits (--max-connections, --idle-timeout)', () => {
+  it('closes connections past the limit on arrival, and idle ones after the timeout', async () => {
+    const port = freshPort();
+    const echo = hvsock(['echo', `vsock://any:${port}`, '--max-connections', '1', '--idle-timeout', '2']);
+    await stderrMatch(echo.child, /echo listening on/);
+    const first = client.connect({ cid: client.Cid.LOCAL, port });
+    await once(first, 'connect');
+    first.write('ping');
+    expect(String((await once(first, 'data'))[0])).toBe('ping');
+    const second = client.connect({ cid: client.Cid.LOCAL, port });
+    second.on('error', () => undefined);
+    second.resume();
+    await once(second, 'close'); // past --max-connections 1: closed by the server at once
+    expect(first.destroyed).toBe(false);
+    first.resume();
+    const noted = stderrMatch(echo.child, /idle for 2 s, closed/);
+    const started = Date.now();
+    await once(first, 'close'); // idle: closed after 2 s
+    const idleMs = Date.now() - started;
+    expect(idleMs).toBeGreaterThan(1500);
+    expect(idleMs).toBeLessThan(20_000);
+    await noted;
+    echo.child.kill('SIGTERM');
+    expect((await echo.done).code).toBe(0);
+  });
+});
+
 describe('hvsock bench / sink / id and usage errors', () => {
   it('bench sends to a sink that confirms the byte count', async () => {
     const sink = hvsock(['sink', 'vsock://any:any']);
@@ -169,6 +198,8 @@ describe('hvsock bench / sink / id and usage errors', () => {
       [['frobnicate'], /^hvsock: unknown command "frobnicate" \(see hvsock --help\)\n$/],
       [['connect', 'tcp://1:2'], /^hvsock: connect: The argument 'ADDR' has scheme "tcp:" .* \(see hvsock connect --help\)\n$/],
       [['ping', 'vsock://1:2', '--count', 'x'], /^hvsock: ping: --count must be an integer/],
+      [['echo', 'vsock://any:2', '--max-connections', '0'], /^hvsock: echo: --max-connections must be an integer from 1/],
+      [['sink', 'vsock://any:2', '--idle-timeout', '99999999'], /^hvsock: sink: --idle-timeout must be an integer from 0 to 86400/],
       [['services', 'list'], /^hvsock: services: service registration exists only on Windows hosts/],
     ];
     const results = await Promise.all(cases.map(([args]) => hvsock(args).done));

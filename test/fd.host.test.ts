@@ -3,10 +3,13 @@
 // the host (bind/listen only: no vsock connect happens here), and fuzzing of
 // the new user-input entries (fd arguments, retry options, tool output
 // parsers): a result or a typed error, never anything else.
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { installFakeBinding } from './helpers/fake-binding';
 import { hvsock } from './helpers/hvsock';
 
 const load = createRequire(__filename);
@@ -61,6 +64,28 @@ describe('parseListenFds() (sd_listen_fds rules)', () => {
   });
 });
 
+describe('systemdListenFds() with a huge LISTEN_FDS', () => {
+  it('stops at the first descriptor that is not open, before building an entry per claimed fd', () => {
+    // In a child: the variables must name its own pid, and the old code
+    // built ~2^31 entries (minutes, then out of memory) before any check.
+    const script = `
+      process.env.LISTEN_PID = String(process.pid);
+      process.env.LISTEN_FDS = '2147483640';
+      const started = Date.now();
+      try {
+        require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))}).systemdListenFds();
+        console.log(JSON.stringify({ ok: true }));
+      } catch (error) {
+        console.log(JSON.stringify({ code: error.code, message: error.message, ms: Date.now() - started }));
+      }`;
+    const child = spawnSync(process.execPath, ['--max-old-space-size=256', '-e', script], { encoding: 'utf8', timeout: 15_000 });
+    expect(child.signal, 'the child was killed (timeout)').toBeNull();
+    const outcome = JSON.parse(child.stdout.trim());
+    expect(outcome).toMatchObject({ code: 'ERR_HVSOCK_SYSTEMD_ENV', message: expect.stringMatching(/^LISTEN_FDS names fd \d+, which is not open here/) });
+    expect(outcome.ms).toBeLessThan(1000);
+  });
+});
+
 describe('adopting a vsock listener bound on the host (no connect)', () => {
   it('listen({ fd }) reports the bound address, and close() closes the descriptor', async () => {
     const fd = native.socket(1);
@@ -77,6 +102,51 @@ describe('adopting a vsock listener bound on the host (no connect)', () => {
     expect(() => server.listen({ fd })).toThrow(expect.objectContaining({ code: 'ERR_SERVER_ALREADY_LISTEN' }));
     await new Promise((resolve) => server.close(resolve));
     expect(native.describe(fd)).toBe(-9); // EBADF: the server owned and closed it
+  });
+
+  it('u64 option values past 2^53 read back exactly, as bigints (never as a negative status)', () => {
+    const fd = native.socket(1);
+    try {
+      // -1 crosses the boundary as u64 2^64 - 1: what other code sharing an adopted fd may set.
+      expect(native.setOption(fd, 2, -1)).toBe(0); // BUFFER_MAX_SIZE
+      expect(native.setOption(fd, 0, -1)).toBe(0); // BUFFER_SIZE
+      expect(native.getOption(fd, 2)).toBe(2n ** 64n - 1n);
+      expect(native.getOption(fd, 0)).toBe(2n ** 64n - 1n);
+      expect(native.getOption(fd, 1)).toBe(128); // BUFFER_MIN_SIZE: a plain number while exact
+      expect(native.setConnectTimeout(fd, 2 ** 62)).toBe(0);
+      expect(typeof native.getConnectTimeout(fd)).toBe('bigint');
+      expect(native.getOption(987654, 0)).toBe(-9); // errors stay negative numbers
+    } finally {
+      native.close(fd);
+    }
+  });
+
+  it('listen({ fd, bufferSize }) on a descriptor whose buffer max is past 2^63 (set by its creator) listens', async () => {
+    const fd = native.socket(1);
+    expect(native.bind(fd, encodeEndpoint({ cid: hvsock.Cid.ANY, port: hvsock.PORT_ANY }))).toBe(0);
+    expect(native.setOption(fd, 2, -1)).toBe(0); // BUFFER_MAX_SIZE = 2^64 - 1
+    const server = hvsock.createServer();
+    server.listen({ fd, bufferSize: 65536 });
+    await once(server, 'listening'); // rejects on 'error' (it was EPERM: the max read back as -1)
+    expect(native.getOption(fd, 0)).toBe(65536);
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("listen({ fd }) whose adoption fails leaves the descriptor open: it is still the caller's", async () => {
+    const fd = native.socket(1);
+    expect(native.bind(fd, encodeEndpoint({ cid: hvsock.Cid.ANY, port: hvsock.PORT_ANY }))).toBe(0);
+    const installed = installFakeBinding({ setOption: -22 }); // the settings step fails (EINVAL)
+    try {
+      const server = hvsock.createServer();
+      server.listen({ fd, bufferSize: 65536 });
+      const [error] = await once(server, 'error');
+      expect(error).toMatchObject({ code: 'EINVAL', errno: -22 });
+      expect(server.listening).toBe(false);
+    } finally {
+      installed.restore();
+    }
+    expect(native.describe(fd)).toEqual([native.constants.AF_VSOCK, native.constants.SOCK_STREAM]); // not closed
+    expect(native.close(fd)).toBe(0); // the caller closes it
   });
 });
 

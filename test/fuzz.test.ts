@@ -656,3 +656,55 @@ describe('regressions', () => {
     expect(kernel.calls.filter((c) => c.startsWith('socket(')).length).toBe(socketsMade);
   });
 });
+
+// ------------------------------------------- resource bounds (issue #14)
+
+const load = createRequire(__filename);
+
+describe('resource bounds on user input', () => {
+  it('LISTEN_FDS of any size: never more entries than descriptors the claim accepted, else a typed error', () => {
+    const systemd: typeof import('../lib/systemd') = load('../dist/systemd.js');
+    const count = fc.oneof(fc.nat({ max: 64 }).map(String), fc.bigInt({ min: 0n, max: 2n ** 40n }).map(String), fc.string({ maxLength: 12 }));
+    const names = fc.option(fc.string({ maxLength: 40 }), { nil: undefined });
+    check(fc.tuple(count, names, fc.nat({ max: 32 })), 3_000, ([listenFds, listenFdNames, open]) => {
+      let claimed = 0;
+      const claim = (fd: number): void => {
+        if (fd >= systemd.LISTEN_FDS_START + open) throw new HvsockError('ERR_HVSOCK_SYSTEMD_ENV', `fd ${fd} is not open`);
+        claimed++;
+      };
+      const env = { LISTEN_PID: '7', LISTEN_FDS: listenFds, LISTEN_FDNAMES: listenFdNames };
+      const result = outcome(() => systemd.parseListenFds(env, 7, claim), [[HvsockError, 'ERR_HVSOCK_SYSTEMD_ENV']], 'parseListenFds');
+      if (result.ok) expect(result.value.length).toBeLessThanOrEqual(open);
+      expect(claimed).toBeLessThanOrEqual(open);
+    });
+  });
+
+  it('echo/sink limits from any --max-connections / --idle-timeout text: in range, or a usage error (exit 2)', () => {
+    const serve: typeof import('../lib/cli/serve') = load('../dist/cli/serve.js');
+    const { echoCommand }: typeof import('../lib/cli/echo') = load('../dist/cli/echo.js');
+    const text = fc.option(fc.oneof(fc.nat().map(String), fc.string({ maxLength: 12 }), fc.constantFrom('0', '1', '86400', '86401', '1e3', ' 5', '0x10')), {
+      nil: undefined,
+    });
+    check(fc.tuple(text, text), 3_000, ([maxConnections, idleTimeout]) => {
+      try {
+        const limits = serve.serveLimits(echoCommand, { 'max-connections': maxConnections, 'idle-timeout': idleTimeout });
+        expect(limits.maxConnections).toBeGreaterThanOrEqual(1);
+        expect(limits.maxConnections).toBeLessThanOrEqual(1_000_000);
+        expect(limits.idleTimeoutMs).toBeGreaterThanOrEqual(0);
+        expect(limits.idleTimeoutMs).toBeLessThanOrEqual(86_400_000);
+      } catch (error) {
+        expect(error).toMatchObject({ exitCode: 2, message: expect.stringMatching(/^echo: --(max-connections|idle-timeout) must be an integer/) });
+      }
+    });
+  });
+
+  it('accept backoff: every delay within [50 ms, 1 s] and never shorter than the one before', () => {
+    const overload: typeof import('../lib/accept-overload') = load('../dist/accept-overload.js');
+    check(fc.integer({ min: 1, max: 1e9 }), 2_000, (failures) => {
+      const delay = overload.backoffDelay(failures);
+      expect(delay).toBeGreaterThanOrEqual(overload.BACKOFF_MIN_MS);
+      expect(delay).toBeLessThanOrEqual(overload.BACKOFF_MAX_MS);
+      if (failures > 1) expect(delay).toBeGreaterThanOrEqual(overload.backoffDelay(failures - 1));
+    });
+  });
+});

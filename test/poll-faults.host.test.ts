@@ -235,3 +235,54 @@ it('the io option is validated synchronously', () => {
   );
   expect(() => hvsock.createServer({ io: 1 as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
 });
+
+describe('poll path: watcher and accept failures are reported, and bounded', () => {
+  const EEXIST = -17;
+
+  it("a listener whose watcher can't start emits 'error' (syscall listen), never 'listening'", async () => {
+    const installed = installFakeBinding({ listener: true, pollStart: () => EEXIST });
+    restore = installed.restore;
+    const server = hvsock.createServer({ io: 'poll' });
+    let listening = false;
+    server.on('listening', () => (listening = true));
+    server.listen({ port: 5000 });
+    const [error] = await once(server, 'error');
+    expect(error).toMatchObject({ code: 'EEXIST', syscall: 'listen' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(listening).toBe(false);
+    expect(server.listening).toBe(false);
+    expect(await installed.kernel.allClosed()).toBe(true); // the listener's fd was closed
+  });
+
+  it("a socket whose watcher can't start reading is destroyed with the error (syscall poll), not left hanging", async () => {
+    const installed = installFakeBinding({ connect: 0, pollStart: (real, events) => (events & 1 ? EEXIST : real(events)) });
+    restore = installed.restore;
+    const socket = hvsock.connect({ cid: 3, port: 5000, io: 'poll' });
+    const [error] = await once(socket, 'error');
+    expect(error).toMatchObject({ code: 'EEXIST', errno: EEXIST, syscall: 'poll', cid: 3, port: 5000 });
+    await once(socket, 'close');
+  });
+
+  it("a persistent accept failure: one 'error', retries paced by the backoff instead of every loop turn", async () => {
+    const installed = installFakeBinding({ listener: true });
+    restore = installed.restore;
+    const server = hvsock.createServer({ io: 'poll' });
+    let errors = 0;
+    server.on('error', () => errors++);
+    server.listen({ port: 5000 });
+    await once(server, 'listening');
+    // The far end's byte makes the stand-in listener readable for good;
+    // accept4 on a socketpair end fails (EINVAL) every time, as a broken
+    // listener would.
+    const far = farEnd(installed.kernel.takePeerFd());
+    far.write('x');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const accepts = installed.kernel.calls.filter((call) => call.startsWith('accept')).length;
+    console.log(`persistent accept failure over 500 ms: ${accepts} accept calls, ${errors} 'error' events`);
+    expect(errors).toBe(1);
+    expect(accepts).toBeGreaterThanOrEqual(2); // it does retry
+    expect(accepts).toBeLessThanOrEqual(8); // 50, 100, 200 ms backoff: ~4
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    far.destroy();
+  });
+});

@@ -1,7 +1,7 @@
 // connect({ retry }) policy with the kernel's answers scripted (fake binding:
 // real socketpair descriptors, scripted SO_ERROR per attempt), plus the pure
 // parts: option validation, backoff bounds, which errors are retryable.
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import { readdirSync } from 'node:fs';
@@ -195,6 +195,21 @@ describe('createReconnectingClient() with scripted kernel answers', () => {
     const early = hvsock.createReconnectingClient({ cid: 3, port: 5000, signal: AbortSignal.abort() });
     await once(early, 'close');
     expect(kernel.calls.filter((c) => c.startsWith('socket('))).toHaveLength(1);
+  });
+
+  it('close() and a final error remove its listener from the signal (a long-lived signal keeps no closed client)', async () => {
+    script({ soError: -13 }); // EACCES: not retryable, the client ends with 'error'
+    const controller = new AbortController();
+    const closedByCall = hvsock.createReconnectingClient({ cid: 3, port: 5000, signal: controller.signal });
+    const endedByError = hvsock.createReconnectingClient({ cid: 3, port: 5000, signal: controller.signal });
+    endedByError.on('error', () => undefined);
+    const ended = new Promise((resolve) => endedByError.once('close', resolve));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(2);
+    const closed = once(closedByCall, 'close');
+    closedByCall.close();
+    await closed;
+    await ended;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('validates its options synchronously', () => {

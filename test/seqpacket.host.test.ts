@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import type { NativeBinding } from '../lib/binding';
 
@@ -166,8 +166,21 @@ describe('seqpacket send() owns its bytes', () => {
 });
 
 describe('seqpacket setup failures close the descriptor', () => {
+  // The receive buffer is clamped to Buffer's kMaxLength, which a 64-bit
+  // host with overcommit may well allocate: make a buffer of 1 GiB or more
+  // fail as it does where memory is short.
+  const failHugeAllocations = (): void => {
+    const allocUnsafe = Buffer.allocUnsafe.bind(Buffer);
+    vi.spyOn(Buffer, 'allocUnsafe').mockImplementation((size: number) => {
+      if (size >= 2 ** 30) throw new RangeError(`Array buffer allocation failed (${size} bytes)`);
+      return allocUnsafe(size);
+    });
+  };
+  afterEach(() => vi.restoreAllMocks());
+
   it('accepted: a receive buffer that cannot be allocated throws from the factory with the fd closed', () => {
-    patchBinding({ getOption: () => 2 ** 60 }); // a bufferSize no Buffer can hold
+    patchBinding({ getOption: () => 2 ** 60 }); // the kernel's u64, clamped to Buffer's limit
+    failHugeAllocations();
     const [fd, peerFd] = standin.standInPair(2);
     expect(() => seqpacket.acceptSeqpacket(fd, {})).toThrow(RangeError);
     expect(peerClosed(peerFd)).toBe(true);
@@ -189,6 +202,7 @@ describe('seqpacket setup failures close the descriptor', () => {
 
   it("connected: the failure is the socket's 'error', then 'close', with the fd closed", async () => {
     patchBinding({ connect: () => -115, getOption: () => 2 ** 60 });
+    failHugeAllocations();
     const [fd, peerFd] = standin.standInPair(2);
     const socket = new seqpacket.SeqpacketSocket();
     socket.attach(fd);

@@ -4,6 +4,8 @@ import { formatAddress } from '../uri';
 import { addressArgument, CliError, EXIT_USAGE, until, type Command, type Values } from './common';
 
 const MiB = 1024 * 1024;
+/** Bytes of the peer's reply kept: a sink's byte count line ("<u64>\n") and some room. */
+const REPLY_KEPT = 64;
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: MiB, g: 1024 * MiB };
 
 function bytesOption(values: Values): number {
@@ -36,8 +38,14 @@ terminal, a progress line goes to stderr.
     const total = bytesOption(values);
     const socket = connect({ ...address, allowHalfOpen: true });
     await until(socket, 'connect');
-    const reply: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => reply.push(chunk));
+    // A sink answers one decimal line; keep that much and only count the
+    // rest (an echo server would send everything back).
+    let reply: Buffer = Buffer.alloc(0);
+    let replyBytes = 0;
+    socket.on('data', (chunk: Buffer) => {
+      replyBytes += chunk.length;
+      if (reply.length < REPLY_KEPT) reply = Buffer.concat([reply, chunk.subarray(0, REPLY_KEPT - reply.length)]);
+    });
     const chunk = randomBytes(256 * 1024);
     const start = process.hrtime.bigint();
     const seconds = (): number => Number(process.hrtime.bigint() - start) / 1e9;
@@ -61,12 +69,12 @@ terminal, a progress line goes to stderr.
       }
     }
     const peer = 'udsPath' in address ? formatAddress(address) : formatAddress({ cid: socket.remoteCid!, port: socket.remotePort! });
-    const answer = Buffer.concat(reply).toString().trim();
-    if (answer !== '' && answer !== String(total)) {
+    const answer = replyBytes <= REPLY_KEPT ? reply.toString().trim() : '';
+    if (replyBytes > REPLY_KEPT || (answer !== '' && answer !== String(total))) {
       throw new CliError(
         /^\d+$/.test(answer)
           ? `bench: the sink received ${answer} bytes, ${total} were sent`
-          : `bench: the peer sent back ${Buffer.concat(reply).length} bytes: bench expects a sink (hvsock sink ADDR)`,
+          : `bench: the peer sent back ${replyBytes} bytes: bench expects a sink (hvsock sink ADDR)`,
       );
     }
     process.stdout.write(`bench ${peer}: ${total} bytes in ${seconds().toFixed(3)} s, ${rate(total)}\n`);

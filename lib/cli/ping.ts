@@ -5,9 +5,12 @@ import { formatAddress } from '../uri';
 import { addressArgument, CliError, integerOption, until, type Command } from './common';
 
 // Resolves with exactly `size` bytes from the socket (which must be flowing).
-function bytesReader(socket: net.Socket): (size: number) => Promise<Buffer> {
-  let buffered = Buffer.alloc(0);
+// An echo peer never has more than one message outstanding: anything past
+// `limit` bytes is not an echo, and fails the read instead of piling up.
+function bytesReader(socket: net.Socket, limit: number): (size: number) => Promise<Buffer> {
+  let buffered: Buffer = Buffer.alloc(0);
   let waiting: { size: number; resolve: (data: Buffer) => void; reject: (error: Error) => void } | undefined;
+  let failure: Error | undefined;
   const settle = (): void => {
     if (waiting && buffered.length >= waiting.size) {
       const { size, resolve } = waiting;
@@ -16,18 +19,26 @@ function bytesReader(socket: net.Socket): (size: number) => Promise<Buffer> {
       buffered = buffered.subarray(size);
     }
   };
-  socket.on('data', (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    settle();
-  });
   const fail = (error: Error): void => {
+    failure ??= error;
     waiting?.reject(error);
     waiting = undefined;
   };
+  socket.on('data', (chunk: Buffer) => {
+    if (buffered.length + chunk.length > limit) {
+      buffered = Buffer.alloc(0);
+      fail(new CliError('ping: the peer sent more than it was sent (is it an echo server?)'));
+      socket.destroy();
+      return;
+    }
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    settle();
+  });
   socket.on('end', () => fail(new CliError('ping: the peer closed the connection (is it an echo server?)')));
   socket.on('error', fail);
   return (size) =>
     new Promise((resolve, reject) => {
+      if (failure) return reject(failure);
       waiting = { size, resolve, reject };
       settle();
     });
@@ -56,7 +67,7 @@ microseconds: min, median, p99, max.
     const size = integerOption(pingCommand, values, 'size', 64, 1, 1 << 20);
     const socket = connect(address);
     await until(socket, 'connect');
-    const read = bytesReader(socket);
+    const read = bytesReader(socket, size);
     const payload = randomBytes(size);
     const samples: number[] = [];
     for (let i = 0; i < count; i += 1) {

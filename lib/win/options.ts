@@ -88,5 +88,5 @@ export function applyHyperVSettings(fd: number, settings: HyperVConnectSettings)
 /** The connect timeout as Windows holds it, in ms (undefined when unreadable). */
 export function readConnectTimeout(fd: number): number | undefined {
   const value = binding().getOption(fd, HvOption.CONNECT_TIMEOUT);
-  return value >= 0 ? value : undefined;
+  return typeof value === 'number' && value >= 0 ? value : undefined; // a DWORD: never a bigint
 }

@@ -4,7 +4,7 @@
 // whole connect/listen path on any machine without a single vsock packet.
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
-import type { NativeBinding } from '../../lib/binding';
+import type { NativeBinding, NativePoller, NativePollerConstructor } from '../../lib/binding';
 
 const load = createRequire(__filename);
 // The same module instance the package uses (require('hvsock') resolves here too).
@@ -22,6 +22,14 @@ export interface Script {
   soError?: number | number[];
   setOption?: number;
   bind?: number;
+  /**
+   * A listener stand-in: listen() answers 0 (a socketpair end can't really
+   * listen) and getsockname() reports CID ANY, port 5000, so a server's
+   * listen path runs; the watcher sees the far end's writes as "readable".
+   */
+  listener?: boolean;
+  /** Wraps every watcher's start(events): e.g. a failure status instead of the real call. */
+  pollStart?(real: (events: number) => number, events: number): number;
   /**
    * The poll path's data calls, wrapped: each gets the real call (on the
    * socketpair) and decides what the library sees (EAGAIN storms, short
@@ -65,6 +73,34 @@ function seesEof(fd: number): Promise<boolean> {
   });
 }
 
+/** The real watcher class with start() going through `start`. */
+function wrapPoller(Real: NativePollerConstructor, start: NonNullable<Script['pollStart']>): NativePollerConstructor {
+  return class implements NativePoller {
+    private readonly inner: NativePoller;
+    constructor(fd: number, onEvent: (status: number, events: number) => void, ownsFd?: boolean) {
+      this.inner = new Real(fd, onEvent, ownsFd);
+    }
+    start(events: number): number {
+      return start((bits) => this.inner.start(bits), events);
+    }
+    stop(): number {
+      return this.inner.stop();
+    }
+    close(): void {
+      this.inner.close();
+    }
+    release(): void {
+      this.inner.release();
+    }
+    ref(): void {
+      this.inner.ref();
+    }
+    unref(): void {
+      this.inner.unref();
+    }
+  };
+}
+
 /** Installs a scripted binding; returns the fake kernel and an uninstall function. */
 export function installFakeBinding(script: Script): { kernel: FakeKernel; restore: () => void } {
   bindingModule.replaceBindingForTesting();
@@ -102,6 +138,23 @@ export function installFakeBinding(script: Script): { kernel: FakeKernel; restor
       calls.push(`bind(${fd})`);
       return script.bind ?? 0;
     },
+    accept(fd, peer) {
+      calls.push(`accept(${fd})`);
+      return real.accept(fd, peer);
+    },
+    listen(fd, backlog) {
+      calls.push(`listen(${fd})`);
+      return script.listener ? 0 : real.listen(fd, backlog);
+    },
+    getsockname(fd, out) {
+      if (!script.listener) return real.getsockname(fd, out);
+      out.fill(0);
+      const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+      view.setUint32(0, 0xffffffff, true); // CID ANY
+      view.setUint32(4, 5000, true);
+      return 0;
+    },
+    Poller: script.pollStart ? wrapPoller(real.Poller, script.pollStart) : real.Poller,
     read: (fd, buffer) => (script.io?.read ? script.io.read(real.read!, fd, buffer) : real.read!(fd, buffer)),
     writev: (fd, buffers) => (script.io?.writev ? script.io.writev(real.writev!, fd, buffers) : real.writev!(fd, buffers)),
     recvmsg: (fd, buffer, flags) =>

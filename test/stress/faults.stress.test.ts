@@ -2,11 +2,13 @@
 // server.test.ts and lifecycle.test.ts do not cover: a peer process killed
 // with SIGKILL mid-transfer (both directions), destroy() while writing, a
 // reader that destroys mid-transfer, and an accept flood past the backlog
-// while the server process is stopped. Every failure must be a typed system
+// while the server process is stopped, and repeated descriptor exhaustion
+// (EMFILE) on a poll-path server. Every failure must be a typed system
 // error, and what was delivered must be an exact prefix of what was sent.
 import { once } from 'node:events';
 import type * as net from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closed, deadline, startEmfileServer, trackClose } from '../helpers/emfile';
 import { assertInTestGuest } from '../helpers/guest';
 import { hvsock } from '../helpers/hvsock';
 import { expectSystemError, figure, killAndReap, MiB, pattern, startFixture, sleep } from '../helpers/stress';
@@ -198,5 +200,52 @@ describe('accept flood past the backlog', () => {
     } finally {
       child.kill('SIGCONT');
     }
+  });
+});
+
+describe('repeated descriptor exhaustion (EMFILE) on a poll-path server', () => {
+  it('every episode stays bounded and recovers; no descriptor leaks across episodes', { timeout: 300_000 }, async () => {
+    const EPISODES = 5;
+    const CLIENTS = 16;
+    const port = freshPort();
+    const server = startEmfileServer({ env: { EMFILE_PORT: String(port), EMFILE_SERVER: 'poll', EMFILE_WINDOW_MS: '3000' } });
+    cleanups.push(() => server.child.kill('SIGKILL'));
+    const connectOne = async (): Promise<net.Socket> => {
+      const socket = trackClose(hvsock.connect({ cid: hvsock.Cid.LOCAL, port, io: 'poll' }) as net.Socket);
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      return socket;
+    };
+    const openAfterFree: number[] = [];
+    for (let episode = 0; episode < EPISODES; episode++) {
+      if (episode > 0) server.child.stdin.write('exhaust\n');
+      await server.next('exhausted');
+      const queued = await Promise.all(Array.from({ length: CLIENTS }, connectOne));
+      const shed = Promise.all(queued.map((socket) => (socket.resume(), closed(socket))));
+      const report = await server.next('report');
+      figure(`EMFILE episode ${episode + 1}`, JSON.stringify(report));
+      expect(report.errors).toBeLessThanOrEqual(3);
+      expect(report.cpuMs as number).toBeLessThan(0.5 * (report.wallMs as number));
+      const within = <T>(step: Promise<T>, what: string): Promise<T> => Promise.race([step, deadline(30_000, `episode ${episode + 1}: ${what}`)]);
+      await within(shed, 'queued peers not closed (shed)'); // every queued peer was told
+      server.child.stdin.write('free\n');
+      openAfterFree.push((await within(server.next('freed'), "no 'freed'")).openFds as number);
+      const served = await within(Promise.all(Array.from({ length: CLIENTS }, connectOne)), 'connects after free');
+      await within(Promise.all(
+        served.map(async (socket, i) => {
+          socket.write(`episode ${episode} client ${i}`);
+          const [data] = (await once(socket, 'data')) as [Buffer];
+          expect(data.toString()).toBe(`episode ${episode} client ${i}`);
+          socket.end();
+          await closed(socket);
+        }),
+      ), 'echo after free');
+    }
+    figure('EMFILE episodes: server descriptors after each free', openAfterFree.join(' '));
+    // The reserve and the shed connections are closed every time: the count does not grow.
+    expect(Math.max(...openAfterFree) - openAfterFree[0]).toBeLessThanOrEqual(CLIENTS);
+    expect(openAfterFree[EPISODES - 1]).toBeLessThanOrEqual(openAfterFree[1] ?? openAfterFree[0]);
+    server.child.stdin.end();
+    await once(server.child, 'exit');
   });
 });
