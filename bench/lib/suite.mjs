@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cLoopSupports, runCLoop } from './c-loop.mjs';
 import { cases } from './config.mjs';
+import { isPeerProgram, runPeerProgram } from './peers.mjs';
 
 const workerPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'worker.mjs');
 
@@ -15,50 +16,80 @@ class Workers {
     this.byName = new Map();
   }
 
-  get(name) {
-    let child = this.byName.get(name);
+  /** The worker `key` (a transport name, or name:role for the peer-process cases) running transport `name`. */
+  get(key, name = key) {
+    let child = this.byName.get(key);
     if (!child || child.exitCode !== null || child.signalCode !== null) {
       child = fork(workerPath, [name], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      // One listener each for the worker's life; the pending sample (if any) takes the outcome.
+      // One listener each for the worker's life; the pending job (if any) takes the replies.
       child.on('message', (message) => child.settle?.(message));
       child.on('exit', (code, signal) => child.settle?.({ error: `worker exited (${signal ?? code})` }));
-      this.byName.set(name, child);
+      this.byName.set(key, child);
     }
     return child;
   }
 
-  /** One sample; a worker that times out or dies is killed and replaced next time. */
+  /**
+   * Sends a job; returns next(), which resolves with the worker's next reply.
+   * A worker that errs, times out or dies is killed and replaced next time.
+   */
+  send(key, name, job, timeoutMs) {
+    const child = this.get(key, name);
+    const replies = [];
+    let waiting;
+    child.settle = (message) => (waiting ? waiting(message) : replies.push(message));
+    child.send(job);
+    return async () => {
+      let timer;
+      const message =
+        replies.shift() ??
+        (await new Promise((resolve) => {
+          waiting = resolve;
+          timer = setTimeout(() => resolve({ error: `timed out after ${timeoutMs / 1000} s` }), timeoutMs);
+        }));
+      waiting = undefined;
+      clearTimeout(timer);
+      if (message.error) {
+        child.kill('SIGKILL');
+        throw new Error(message.error);
+      }
+      return message;
+    };
+  }
+
+  /** One sample from the transport's own worker. */
   async sample(name, job, timeoutMs) {
-    const child = this.get(name);
-    let timer;
-    const result = await new Promise((resolve) => {
-      child.settle = resolve;
-      timer = setTimeout(() => resolve({ error: `timed out after ${timeoutMs / 1000} s` }), timeoutMs);
-      child.send(job);
-    });
-    clearTimeout(timer);
-    child.settle = undefined;
-    if (result.error) {
-      child.kill('SIGKILL');
-      throw new Error(result.error);
-    }
-    return result.sample;
+    return (await this.send(name, name, job, timeoutMs)()).sample;
+  }
+
+  /** One sample of a peer-process case: a server worker and a client worker of the transport. */
+  async peerSample(name, job, timeoutMs) {
+    const server = this.send(`${name}:server`, name, { ...job, role: 'server' }, timeoutMs);
+    const { ready: port } = await server();
+    const { sample } = await this.send(`${name}:client`, name, { ...job, role: 'client', port }, timeoutMs)();
+    await server();
+    return sample;
   }
 
   closeAll() {
-    for (const child of this.byName.values()) child.disconnect?.();
+    for (const child of this.byName.values()) if (child.connected) child.disconnect(); // a killed one is gone already
   }
 }
 
 function takeSample(workers, transport, testCase, params, timeoutMs) {
   const { name, options } = typeof transport === 'string' ? { name: transport } : transport;
+  const job = { scenario: testCase.scenario, params, options };
+  if (testCase.peers) {
+    if (isPeerProgram(name)) return runPeerProgram(name, testCase.scenario, params, timeoutMs);
+    return workers.peerSample(name, job, timeoutMs);
+  }
   if (name.startsWith('c-')) return runCLoop(name.slice(2), testCase.scenario, params, 1, timeoutMs)[0];
-  return workers.sample(name, { scenario: testCase.scenario, params, options }, timeoutMs);
+  return workers.sample(name, job, timeoutMs);
 }
 
-const applies = (transport, scenario) => {
+const applies = (transport, testCase) => {
   const name = typeof transport === 'string' ? transport : transport.name;
-  return !name.startsWith('c-') || cLoopSupports(scenario);
+  return testCase.peers || !name.startsWith('c-') || cLoopSupports(testCase.scenario);
 };
 
 /**
@@ -74,7 +105,7 @@ export async function runSuite(place, { quick = false, full = false, log = (line
     for (const testCase of cases(place, { quick, full, ...selection })) {
       const started = Date.now();
       const rows = testCase.transports
-        .filter((transport) => applies(transport, testCase.scenario))
+        .filter((transport) => applies(transport, testCase))
         .map((transport) => ({
           transport,
           row: {
