@@ -257,6 +257,11 @@ export const serverEnd = {
   },
 };
 
+// Destroyed once the sample is on its way: node-vsock's close() can block
+// the event loop for good when its shutdown() failed (its reader thread
+// never leaves recv()); its worker is killed after the sample anyway.
+const closeLater = (socket) => setImmediate(() => socket.destroy());
+
 async function clientSession(transport, port, run) {
   const dialer = transport.dialer(port);
   try {
@@ -275,14 +280,14 @@ export const clientEnd = {
       await send(socket, bytes, writeSize);
       await ack;
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      socket.destroy();
+      closeLater(socket);
       return { seconds, bytes, ops: 1 };
     }),
   rtt: (transport, port, { rounds, size }) =>
     clientSession(transport, port, async (dialer) => {
       const socket = await dialer.connect();
       const sample = await pingPong(socket, rounds, size);
-      socket.destroy();
+      closeLater(socket);
       return sample;
     }),
   conn: (transport, port, { count }) =>

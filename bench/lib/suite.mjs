@@ -11,6 +11,14 @@ import { isPeerProgram, runPeerProgram } from './peers.mjs';
 
 const workerPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'worker.mjs');
 
+// Workers killed after every sample: node-vsock's reader threads spin on
+// EBADF/ENOTCONN once a socket is closed. On the instruction clock (one
+// vCPU, time = instructions executed by anyone) a spinning thread would be
+// counted in every later figure.
+const disposable = new Set(['node-vsock']);
+// HVSOCK_BENCH_VERBOSE=1: a line per sample (which one hangs, how far a long run is).
+const verbose = process.env.HVSOCK_BENCH_VERBOSE === '1';
+
 class Workers {
   constructor() {
     this.byName = new Map();
@@ -57,18 +65,37 @@ class Workers {
     };
   }
 
+  /** Kills the worker `key` and waits until it is gone. */
+  async retire(key) {
+    const child = this.byName.get(key);
+    this.byName.delete(key);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await gone;
+  }
+
   /** One sample from the transport's own worker. */
   async sample(name, job, timeoutMs) {
-    return (await this.send(name, name, job, timeoutMs)()).sample;
+    try {
+      return (await this.send(name, name, job, timeoutMs)()).sample;
+    } finally {
+      if (disposable.has(name)) await this.retire(name);
+    }
   }
 
   /** One sample of a peer-process case: a server worker and a client worker of the transport. */
   async peerSample(name, job, timeoutMs) {
-    const server = this.send(`${name}:server`, name, { ...job, role: 'server' }, timeoutMs);
-    const { ready: port } = await server();
-    const { sample } = await this.send(`${name}:client`, name, { ...job, role: 'client', port }, timeoutMs)();
-    await server();
-    return sample;
+    const keys = [`${name}:server`, `${name}:client`];
+    try {
+      const server = this.send(keys[0], name, { ...job, role: 'server' }, timeoutMs);
+      const { ready: port } = await server();
+      const { sample } = await this.send(keys[1], name, { ...job, role: 'client', port }, timeoutMs)();
+      if (!disposable.has(name)) await server(); // a disposable one's server may never see the end
+      return sample;
+    } finally {
+      if (disposable.has(name)) for (const key of keys) await this.retire(key);
+    }
   }
 
   closeAll() {
@@ -125,7 +152,9 @@ export async function runSuite(place, { quick = false, full = false, log = (line
         for (const { transport, row } of rows) {
           if (row.error) continue;
           try {
+            if (verbose) log(`[bench ${place}] ${testCase.id} / ${row.transport}: run ${run}...`);
             const sample = await takeSample(workers, transport, testCase, params, timeoutMs);
+            if (verbose) log(`[bench ${place}] ${testCase.id} / ${row.transport}: run ${run}: ${sample.seconds} s`);
             if (run > 0) row.samples.push(sample);
           } catch (error) {
             row.error = String(error.message ?? error).split('\n')[0];
