@@ -62,8 +62,14 @@ const programs = {
   'c-vsock': ['vsock', [cBinary]],
   'c-tcp': ['tcp', [cBinary]],
   'go-vsock': ['vsock', [goBinary]],
-  'py-vsock': ['vsock', ['python3', join(root, 'bench', 'peer.py')]],
+  'py-vsock': ['vsock', () => [python(), join(root, 'bench', 'peer.py')]],
 };
+
+// The interpreter itself, asked once: a version manager's python3 shim
+// (pyenv: a shell script starting more processes) costs seconds of guest
+// time per start on the instruction clock, enough to hit --quick's timeout.
+let interpreter;
+const python = () => (interpreter ??= execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim());
 
 export const isPeerProgram = (name) => name in programs;
 
@@ -78,7 +84,8 @@ let nextPort = 20000 + Math.floor(Math.random() * 20000);
 
 /** Runs one end; resolves { ready, done }: ready once a server listens, done with its stdout JSON (client) or {}. */
 function end(name, role, port, scenario, params, timeoutMs) {
-  const [kind, [command, ...args]] = programs[name];
+  const [kind, argv] = programs[name];
+  const [command, ...args] = typeof argv === 'function' ? argv() : argv;
   const child = spawn(command, [...args, role, kind, String(port), scenario, ...scenarioArgs[scenario](params).map(String)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
