@@ -10,13 +10,17 @@
 // --full: the issue's sizes in the guest too (over an hour under TCG).
 // --buffer-sweep: adds hvsock with bufferSize 1 MiB and 4 MiB (guest).
 // --bulk=MiB: bulk transfer size; --only=CASE: cases whose name starts so
-// ("bulk 64", "rtt", "conn"...). Both for checking one figure again.
+// ("bulk 64", "rtt", "conn", "2p"...). Both for checking one figure again.
+// The guest runs on QEMU's instruction clock (HVSOCK_VM_ICOUNT=1: one vCPU,
+// 1 ns per instruction, deterministic figures; docs/performance.md);
+// --wall: plain TCG with 2 vCPUs and wall-clock figures instead.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCLoop } from './lib/c-loop.mjs';
+import { buildGoPeer } from './lib/peers.mjs';
 import { legend, summarize, table, targetLines, targets } from './lib/report.mjs';
 import { runSuite } from './lib/suite.mjs';
 
@@ -30,12 +34,14 @@ const bufferSweep = flags.has('--buffer-sweep') && !quick;
 const bulkMiB = valueOf('bulk') === undefined ? undefined : Number(valueOf('bulk'));
 if (bulkMiB !== undefined && !(Number.isInteger(bulkMiB) && bulkMiB > 0)) throw new Error(`--bulk wants a whole number of MiB, not ${valueOf('bulk')}`);
 const only = valueOf('only');
+const icount = !flags.has('--wall') && process.env.HVSOCK_VM_ACCEL !== 'kvm';
 const selection = { bufferSweep, bulkMiB, only };
-const passOn = [JSON.stringify({ quick, full, ...selection })];
+const passOn = [JSON.stringify({ quick, full, icount, ...selection })];
 const started = Date.now();
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 buildCLoop();
+if (!flags.has('--host-only')) buildGoPeer();
 const resultsDir = join(root, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
 
@@ -58,11 +64,15 @@ const accel = process.env.HVSOCK_VM_ACCEL === 'kvm' ? 'kvm' : 'tcg';
 let guest;
 if (!flags.has('--host-only')) {
   const out = join(resultsDir, `.guest-${process.pid}.json`);
-  process.stderr.write(`[bench] guest part: QEMU accel=${accel} (load average ${load()})\n`);
+  process.stderr.write(`[bench] guest part: QEMU accel=${accel}${icount ? ' on the instruction clock' : ''} (load average ${load()})\n`);
+  const guestStarted = Date.now();
   const rig = spawnSync(process.execPath, [join(root, 'test', 'vm', 'run.mjs'), 'node', 'bench/guest.mjs', out, ...passOn], {
     cwd: root,
     stdio: 'inherit',
+    // The full guest part takes longer than the rig's default 15 minutes.
+    env: { ...process.env, ...(icount ? { HVSOCK_VM_ICOUNT: '1' } : {}), HVSOCK_VM_TIMEOUT: process.env.HVSOCK_VM_TIMEOUT ?? '5400' },
   });
+  host.guestSeconds = Math.round((Date.now() - guestStarted) / 1000);
   try {
     guest = JSON.parse(readFileSync(out, 'utf8'));
     results.push(...guest.results);
@@ -90,13 +100,23 @@ if (results.some((r) => r.place === 'host')) {
 }
 if (guest) {
   say(`\n## Guest: real vsock loopback, QEMU accel=${accel.toUpperCase()}, ${guest.machine.cpus} vCPUs, ${guest.machine.memoryMiB} MiB, kernel ${guest.machine.kernel}`);
-  if (accel === 'tcg') {
+  if (icount) {
+    say('Instruction clock (QEMU -icount shift=0, 1 vCPU): every guest nanosecond is one executed instruction, so the');
+    say('figures are deterministic instruction costs; cache, TLB and real context-switch costs are not in them.');
+    say('Each cell: median ±(farthest run from it).');
+  } else if (accel === 'tcg') {
     say('!!! TCG: the guest CPU is emulated. JIT-compiled Node code is penalised more than C, so Node ÷ C ratios here');
     say('!!! are pessimistic and only indicative: compare Node against Node, and see the host table for our overhead.');
   }
   say(legend('guest'));
   say('');
   say(table(rows, 'guest'));
+  if (rows.some((r) => r.place === 'peers')) {
+    say('\n## Guest, each end its own process (server and client): cost bound and alternatives');
+    say(legend('peers'));
+    say('');
+    say(table(rows, 'peers'));
+  }
 }
 say('\n## Targets');
 say(targetLines(checks));
@@ -104,12 +124,12 @@ if (errors.length) {
   say('\n## Failures');
   for (const e of errors) say(`- ${e.place} ${e.case} / ${e.transport}: ${e.error}`);
 }
-say(`\nTotal time ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+say(`\nTotal time ${((Date.now() - started) / 1000).toFixed(0)} s${host.guestSeconds === undefined ? '' : `, guest part ${host.guestSeconds} s`}.`);
 const text = lines.join('\n');
 process.stdout.write(`${text}\n`);
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const file = join(resultsDir, `${quick ? 'quick-' : ''}${stamp}.json`);
-writeFileSync(file, JSON.stringify({ quick, accel, host, guest: guest?.machine, rows, checks, results, text }, null, 1));
+writeFileSync(file, JSON.stringify({ quick, accel, icount, host, guest: guest?.machine, rows, checks, results, text }, null, 1));
 process.stderr.write(`[bench] wrote ${file}\n`);
 process.exitCode = failed || errors.length ? 1 : 0;

@@ -7,6 +7,14 @@
 //   vsock-loop <vsock|pair> rtt     <rounds> <message-size>   (adds medianUs, p99Us)
 //   vsock-loop <vsock|pair> conn    <count> <concurrency>
 //   vsock-loop <vsock|pair> streams <count> <bytes-each> <write-size>
+//
+// Or one end only, as a separate process (the peer-process cases, see
+// bench/lib/peers.mjs; the same roles as bench/go and bench/peer.py):
+//   vsock-loop server <vsock|tcp> <port> bulk <bytes> <write-size>   receives, then 1 byte back
+//   vsock-loop server <vsock|tcp> <port> rtt  <rounds> <size>        echoes
+//   vsock-loop server <vsock|tcp> <port> conn <count>                accept, 1 byte each way, close
+//   vsock-loop client <vsock|tcp> <port> <same scenario args>        the timed end: prints the JSON
+// The server prints "ready" once it listens. TCP is on 127.0.0.1.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -18,8 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/vm_sockets.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 static int use_vsock;
+static int use_tcp;
 static unsigned port;
 static int listener = -1;
 
@@ -75,16 +86,39 @@ static size_t read_full(int fd, char *buf, size_t len) {
   return got;
 }
 
+static struct sockaddr_in tcp_address(void) {
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
+
 static void start_listener(void) {
-  if (!use_vsock) return;
-  listener = socket(AF_VSOCK, SOCK_STREAM, 0);
-  if (listener < 0) die("socket");
-  struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port};
-  if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  if (use_tcp) {
+    listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (listener < 0) die("socket");
+    int on = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    struct sockaddr_in addr = tcp_address();
+    if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  } else if (use_vsock) {
+    listener = socket(AF_VSOCK, SOCK_STREAM, 0);
+    if (listener < 0) die("socket");
+    struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port};
+    if (bind(listener, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
+  } else {
+    return;
+  }
   if (listen(listener, 4096) < 0) die("listen");
 }
 
 static int dial(void) {
+  if (use_tcp) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) die("socket");
+    struct sockaddr_in addr = tcp_address();
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("connect");
+    return fd;
+  }
   int fd = socket(AF_VSOCK, SOCK_STREAM, 0);
   if (fd < 0) die("socket");
   struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_LOCAL, .svm_port = port};
@@ -173,32 +207,36 @@ static int by_value(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-// Timed per round trip, like the Node side, for a median and a p99.
-static void rtt(size_t rounds, size_t size) {
-  int fds[2];
-  open_connection(fds);
-  struct echo server = {fds[1], rounds, size};
-  pthread_t t;
-  pthread_create(&t, NULL, echo_back, &server);
+// Timed per round trip, like the Node side, for a median and a p99; `fd` is the pinging end.
+static void rtt_on(int fd, size_t rounds, size_t size) {
   char buf[65536];
   memset(buf, 'p', size);
   double *micros = malloc(rounds * sizeof *micros);
   if (!micros) die("malloc");
   double start = now(), sent = start;
   for (size_t i = 0; i < rounds; i++) {
-    write_all(fds[0], buf, size);
-    if (read_full(fds[0], buf, size) != size) die("ping read");
+    write_all(fd, buf, size);
+    if (read_full(fd, buf, size) != size) die("ping read");
     double back = now();
     micros[i] = (back - sent) * 1e6;
     sent = back;
   }
   double seconds = now() - start;
-  pthread_join(t, NULL);
   qsort(micros, rounds, sizeof *micros, by_value);
   size_t p99 = (size_t)(0.99 * rounds);
   printf("{\"seconds\":%.9f,\"bytes\":%zu,\"ops\":%zu,\"medianUs\":%.3f,\"p99Us\":%.3f}\n", seconds, rounds * size * 2,
          rounds, micros[rounds / 2], micros[p99 < rounds ? p99 : rounds - 1]);
   free(micros);
+}
+
+static void rtt(size_t rounds, size_t size) {
+  int fds[2];
+  open_connection(fds);
+  struct echo server = {fds[1], rounds, size};
+  pthread_t t;
+  pthread_create(&t, NULL, echo_back, &server);
+  rtt_on(fds[0], rounds, size);
+  pthread_join(t, NULL);
   close(fds[0]);
   close(fds[1]);
 }
@@ -274,7 +312,82 @@ static void streams(size_t count, size_t bytes, size_t write_size) {
 
 static size_t arg(char **argv, int i) { return (size_t)strtoull(argv[i], NULL, 10); }
 
+// One end of a peer-process case: argv = server|client, vsock|tcp, port, scenario, args.
+static int one_end(int argc, char **argv) {
+  int serving = strcmp(argv[1], "server") == 0;
+  use_tcp = strcmp(argv[2], "tcp") == 0;
+  use_vsock = !use_tcp;
+  if (use_vsock) require_test_guest();
+  port = (unsigned)arg(argv, 3);
+  const char *what = argv[4];
+  size_t a = argc > 5 ? arg(argv, 5) : 0, b = argc > 6 ? arg(argv, 6) : 0;
+  char *buf = malloc(b > 1 ? b : 1);
+  if (!buf) die("malloc");
+  memset(buf, 'x', b > 1 ? b : 1);
+  if (serving) {
+    start_listener();
+    printf("ready\n");
+    fflush(stdout);
+    if (strcmp(what, "bulk") == 0) {
+      int fd = take();
+      size_t got = 0, n;
+      while (got < a && (n = read_full(fd, buf, a - got < b ? a - got : b)) > 0) got += n;
+      if (got != a) die("bulk read");
+      write_all(fd, "k", 1);
+      close(fd);
+    } else if (strcmp(what, "rtt") == 0) {
+      struct echo e = {take(), a, b};
+      echo_back(&e);
+      close(e.fd);
+    } else if (strcmp(what, "conn") == 0) {
+      for (size_t i = 0; i < a; i++) {
+        int fd = take();
+        char c;
+        if (read_full(fd, &c, 1) != 1) die("server read");
+        write_all(fd, &c, 1);
+        read_full(fd, &c, 1); // the client's close
+        close(fd);
+      }
+    } else {
+      return 2;
+    }
+    return 0;
+  }
+  if (strcmp(what, "bulk") == 0) {
+    int fd = dial();
+    double start = now();
+    for (size_t left = a; left > 0;) {
+      size_t n = left < b ? left : b;
+      write_all(fd, buf, n);
+      left -= n;
+    }
+    if (read_full(fd, buf, 1) != 1) die("ack");
+    printf("{\"seconds\":%.9f,\"bytes\":%zu,\"ops\":1}\n", now() - start, a);
+    close(fd);
+  } else if (strcmp(what, "rtt") == 0 && b <= 65536) {
+    rtt_on(dial(), a, b);
+  } else if (strcmp(what, "conn") == 0) {
+    double start = now();
+    for (size_t i = 0; i < a; i++) {
+      char c = 'c';
+      int fd = dial();
+      write_all(fd, &c, 1);
+      if (read_full(fd, &c, 1) != 1) die("client read");
+      close(fd);
+    }
+    printf("{\"seconds\":%.9f,\"bytes\":%zu,\"ops\":%zu}\n", now() - start, a * 2, a);
+  } else {
+    return 2;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 5 && (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "client") == 0)) {
+    int status = one_end(argc, argv);
+    if (status == 2) fprintf(stderr, "vsock-loop: bad arguments\n");
+    return status;
+  }
   if (argc < 5) {
     fprintf(stderr, "usage: vsock-loop <vsock|pair> <bulk|rtt|conn|streams> args... (see the source)\n");
     return 2;

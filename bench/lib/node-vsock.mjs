@@ -79,16 +79,19 @@ export function nodeVsockTransport() {
         if (!error && event === '_connection') onConnection(new NodeVsockSocket(Native, fd));
       });
       listener.listen(port);
-      return {
-        connect: () =>
-          new Promise((resolve, reject) => {
-            const socket = new NodeVsockSocket(Native);
-            socket.once('connect', () => resolve(socket));
-            socket.once('error', reject);
-            socket.connect(1, port);
-          }),
-        close: async () => {},
-      };
+      return { port, connect: () => dial(port), close: async () => {} };
     },
+    dialer: (port) => ({ connect: () => dial(port), close: async () => {} }),
   };
+}
+
+function dial(port) {
+  assertInTestGuest('vsock connect');
+  const { VsockSocket: Native } = require('node-vsock-linux-x64-gnu');
+  return new Promise((resolve, reject) => {
+    const socket = new NodeVsockSocket(Native);
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', reject);
+    socket.connect(1, port);
+  });
 }

@@ -36,7 +36,14 @@ export function summarize(results) {
       if (!rows.has(key)) rows.set(key, { place: result.place, case: result.case, metric, unit, lowerIsBetter, values: {}, errors: {} });
       const row = rows.get(key);
       if (result.error) row.errors[result.transport] = result.error;
-      else if (result.samples.length) row.values[result.transport] = median(result.samples.map(pick));
+      else if (result.samples.length) {
+        const values = result.samples.map(pick);
+        const mid = median(values);
+        row.values[result.transport] = mid;
+        // Spread across runs: the farthest run from the median, as a fraction of it.
+        row.spreads ??= {};
+        row.spreads[result.transport] = mid ? Math.max(...values.map((v) => Math.abs(v - mid))) / Math.abs(mid) : 0;
+      }
     }
   }
   return [...rows.values()];
@@ -47,6 +54,14 @@ const format = (value) => {
   const abs = Math.abs(value);
   return abs >= 100 || Number.isInteger(value) ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
 };
+
+/** A median with its spread across runs (farthest run from the median, in %), when there were several runs. */
+function withSpread(row, transport) {
+  const value = format(row.values[transport]);
+  const spread = row.spreads?.[transport];
+  if (spread === undefined || row.metric.includes('growth')) return value;
+  return `${value} ±${(spread * 100).toFixed(spread < 0.1 ? 1 : 0)}%`;
+}
 
 function pad(cells, widths) {
   return `| ${cells.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ')} |`;
@@ -66,7 +81,7 @@ export function table(rows, place) {
       if (row.metric.includes('growth') || mineValue === undefined || !base) return '—';
       return `${(mineValue / base).toFixed(2)}×`;
     });
-    const cells = columns.map((t) => (row.errors[t] ? 'FAILED' : format(row.values[t])));
+    const cells = columns.map((t) => (row.errors[t] ? 'FAILED' : withSpread(row, t)));
     return [row.case, `${row.metric} (${row.unit})`, ...cells, ...ratios];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
@@ -104,6 +119,32 @@ export function targets(rows) {
   add('guest', 'rtt 64 B median vs net-tcp', ratio(rows, 'guest', 'rtt 64 B', 'median RTT', 'net-tcp'), '≤ 1.1', (v) => v <= 1.1);
   for (const c of [...new Set(rows.filter((r) => r.place === 'guest' && r.case.startsWith('conn')).map((r) => r.case))]) {
     add('guest', `${c} vs net-tcp`, ratio(rows, 'guest', c, 'rate', 'net-tcp'), '≥ 0.9', (v) => v >= 0.9);
+  }
+  // Our own cost no larger than Node's own, per bulk MiB, round trip and
+  // connection, each end its own process: (hvsock − C over vsock) ≤ 1.1 ×
+  // (net over TCP − C over TCP). The value is the left side ÷ the right.
+  const cost = { throughput: (v) => 1 / v, 'median RTT': (v) => v, rate: (v) => 1 / v };
+  for (const row of rows.filter((r) => r.place === 'peers' && cost[r.metric])) {
+    const v = row.values;
+    if ([v.hvsock, v['c-vsock'], v['net-tcp'], v['c-tcp']].some((x) => x === undefined)) continue;
+    const per = cost[row.metric];
+    const ours = per(v.hvsock) - per(v['c-vsock']);
+    const node = per(v['net-tcp']) - per(v['c-tcp']);
+    add('peers', `${row.case} ${row.metric}: (hvsock − c-vsock) ÷ (net-tcp − c-tcp)`, node > 0 ? ours / node : undefined, '≤ 1.1', (x) => x <= 1.1);
+  }
+  const peerRatio = (caseId, metric, baseline) => ratio(rows, 'peers', caseId, metric, baseline);
+  const bulk2p = '2p bulk 64 KiB c2s';
+  add('peers', `${bulk2p} vs node-vsock`, peerRatio(bulk2p, 'throughput', 'node-vsock'), '≥ 1.5', (v) => v >= 1.5);
+  add('peers', '2p rtt 64 B median vs node-vsock', peerRatio('2p rtt 64 B', 'median RTT', 'node-vsock'), '≤ 0.7', (v) => v <= 0.7);
+  add('peers', `${bulk2p} vs socat-net`, peerRatio(bulk2p, 'throughput', 'socat-net'), '≥ 3', (v) => v >= 3);
+  add('peers', '2p rtt 64 B median vs socat-net', peerRatio('2p rtt 64 B', 'median RTT', 'socat-net'), '≤ 0.5', (v) => v <= 0.5);
+  // The default I/O path at least as fast as the poll path in every guest case
+  // (as a speed: poll's time ÷ ours for latencies).
+  for (const row of rows.filter((r) => r.place !== 'host' && !r.metric.includes('growth'))) {
+    const mine = row.values.hvsock;
+    const poll = row.values['hvsock-poll'];
+    if (mine === undefined || !poll || row.metric.startsWith('p99')) continue;
+    add(row.place, `${row.case} ${row.metric}: default ÷ poll (speed)`, row.lowerIsBetter ? poll / mine : mine / poll, '≥ 1.0', (v) => v >= 1);
   }
   for (const row of rows.filter((r) => r.case.startsWith('memory'))) {
     const ours = places[row.place].ours;

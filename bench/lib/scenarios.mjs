@@ -66,6 +66,13 @@ function quantile(sorted, q) {
 export async function rtt(transport, { rounds, size }) {
   const { endpoint, client, server } = await connectedPair(transport);
   server.on('data', (chunk) => server.write(chunk));
+  const sample = await pingPong(client, rounds, size);
+  await teardown(endpoint, client, server);
+  return sample;
+}
+
+/** `rounds` round trips of `size` bytes from `client` (the other end echoes): the rtt sample. */
+async function pingPong(client, rounds, size) {
   const message = Buffer.alloc(size, 0x70);
   const micros = new Float64Array(rounds);
   const start = process.hrtime.bigint();
@@ -88,7 +95,6 @@ export async function rtt(transport, { rounds, size }) {
     client.write(message);
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  await teardown(endpoint, client, server);
   micros.sort();
   return { seconds, bytes: rounds * size * 2, ops: rounds, medianUs: quantile(micros, 0.5), p99Us: quantile(micros, 0.99) };
 }
@@ -209,3 +215,85 @@ export async function memory(transport, { count, warmup }) {
 }
 
 export const scenarios = { bulk, rtt, conn, streams, memory };
+
+// The peer-process cases: the two ends in two processes (bench/worker.mjs
+// with a role), as the C, Go and Python peers run (bench/lib/peers.mjs).
+// The server end resolves { port, done }; the client end is timed and
+// returns the sample. Bulk ends with one byte back from the receiver, so
+// the sender's clock stops when the last byte has arrived.
+
+const ended = (socket) => Promise.race([once(socket, 'end'), once(socket, 'close')]).catch(() => {});
+
+async function serveOne(transport, handle) {
+  let finish;
+  const done = new Promise((resolve) => (finish = resolve));
+  const endpoint = await transport.listen(async (socket) => {
+    socket.on('error', () => {});
+    await handle(socket);
+    await ended(socket);
+    socket.destroy();
+    finish();
+  });
+  return { port: endpoint.port, done: done.then(() => endpoint.close()).then(() => ({})) };
+}
+
+export const serverEnd = {
+  bulk: (transport, { bytes }) =>
+    serveOne(transport, async (socket) => {
+      await receive(socket, bytes);
+      socket.write(ONE);
+    }),
+  rtt: (transport) => serveOne(transport, (socket) => socket.on('data', (chunk) => socket.write(chunk))),
+  async conn(transport, { count }) {
+    const open = { count: 0 };
+    let served = 0;
+    let finish;
+    const done = new Promise((resolve) => (finish = resolve));
+    const endpoint = await transport.listen((socket) => {
+      serveOneByte(socket, open);
+      socket.once('close', () => ++served === count && finish());
+    });
+    return { port: endpoint.port, done: done.then(() => endpoint.close()).then(() => ({})) };
+  },
+};
+
+// Destroyed once the sample is on its way: node-vsock's close() can block
+// the event loop for good when its shutdown() failed (its reader thread
+// never leaves recv()); its worker is killed after the sample anyway.
+const closeLater = (socket) => setImmediate(() => socket.destroy());
+
+async function clientSession(transport, port, run) {
+  const dialer = transport.dialer(port);
+  try {
+    return await run(dialer);
+  } finally {
+    await dialer.close();
+  }
+}
+
+export const clientEnd = {
+  bulk: (transport, port, { bytes, writeSize }) =>
+    clientSession(transport, port, async (dialer) => {
+      const socket = await dialer.connect();
+      const start = process.hrtime.bigint();
+      const ack = once(socket, 'data');
+      await send(socket, bytes, writeSize);
+      await ack;
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      closeLater(socket);
+      return { seconds, bytes, ops: 1 };
+    }),
+  rtt: (transport, port, { rounds, size }) =>
+    clientSession(transport, port, async (dialer) => {
+      const socket = await dialer.connect();
+      const sample = await pingPong(socket, rounds, size);
+      closeLater(socket);
+      return sample;
+    }),
+  conn: (transport, port, { count }) =>
+    clientSession(transport, port, async (dialer) => {
+      const start = process.hrtime.bigint();
+      await cycles(dialer, count, 1);
+      return { seconds: Number(process.hrtime.bigint() - start) / 1e9, bytes: count * 2, ops: count };
+    }),
+};

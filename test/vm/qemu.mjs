@@ -46,5 +46,17 @@ export function qemuArgs(m) {
       '-chardev', `socket,id=port${i},path=${opt(sock)}`, // QEMU connects to us at startup
       '-device', `virtserialport,chardev=port${i},name=${name}`,
     ]),
+    ...icountArgs(m.accel),
   ];
+}
+
+/**
+ * HVSOCK_VM_ICOUNT=1 (the benchmarks' guest mode): one vCPU on QEMU's
+ * instruction clock, 1 ns of guest time per executed instruction and idle
+ * time skipped, so timings inside are deterministic instruction counts.
+ * The later -smp overrides the one above; with two vCPUs icount hangs at boot.
+ */
+function icountArgs(accel) {
+  if (process.env.HVSOCK_VM_ICOUNT !== '1' || accel !== 'tcg') return [];
+  return ['-smp', '1', '-icount', 'shift=0,sleep=off,align=off'];
 }
