@@ -31,9 +31,14 @@ r=/newroot
 mount -t proc proc $r/proc
 mount -t sysfs sys $r/sys
 mount -t devtmpfs dev $r/dev
-mount -t tmpfs -o mode=1777 tmp $r/tmp
 script=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^hvsock.l2script=//p')
 [ -n "$script" ] || die "no hvsock.l2script= on the kernel command line"
+# A project under /tmp is mounted inside L1's /tmp: a tmpfs of our own there
+# would hide it. Then /tmp stays L1's, read-only (nothing here writes to it).
+case $script in
+  /tmp/*) ;;
+  *) mount -t tmpfs -o mode=1777 tmp $r/tmp ;;
+esac
 echo "[l2-init] $(cut -d' ' -f1 /proc/uptime) s: running $script"
 env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp /bin/busybox chroot $r /bin/sh "$script" </dev/null
 echo "[l2-init] $(cut -d' ' -f1 /proc/uptime) s: exit code $?"
