@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           name: 'guest',
           include: ['test/**/*.test.ts'],
-          exclude: [...HOST_TESTS, 'test/win/**', 'test/stress/**'],
+          exclude: [...HOST_TESTS, 'test/win/**', 'test/stress/**', 'test/boundary/**'],
           // Each file must close every descriptor it opens (test/setup/fd-check.ts).
           setupFiles: ['test/setup/fd-check.ts'],
         },
@@ -42,6 +42,17 @@ export default defineConfig({
           include: ['test/stress/**/*.stress.test.ts'],
           setupFiles: ['test/setup/fd-check.ts'],
           fileParallelism: false,
+        },
+      },
+      // `boundary`: hvsock across a real VM boundary (npm run test:vm-boundary):
+      // the guest becomes a vsock host and boots an inner guest. One file; its
+      // waits carry their own bounds (an inner boot takes minutes).
+      {
+        extends: true,
+        test: {
+          name: 'boundary',
+          include: ['test/boundary/**/*.test.ts'],
+          setupFiles: ['test/setup/fd-check.ts'],
         },
       },
     ],

@@ -21,6 +21,14 @@ step "loading modules"
 for ko in /lib/modules/*.ko; do
   insmod "$ko" || die "insmod $ko"
 done
+# The boundary rig (HVSOCK_VM_VHOST=1): this guest becomes a vsock host too
+# (/dev/vhost-vsock, local CID 2) for an inner guest it boots itself.
+if grep -q 'hvsock.vhost=1' /proc/cmdline; then
+  for ko in /lib/modules/vhost/*.ko; do
+    insmod "$ko" || die "insmod $ko"
+  done
+  [ -c /dev/vhost-vsock ] || die "/dev/vhost-vsock missing after loading vhost_vsock"
+fi
 
 step "mounting"
 p9=trans=virtio,version=9p2000.L,msize=512000

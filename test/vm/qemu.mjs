@@ -11,7 +11,7 @@ export function tscKhz() {
   return mhz ? Math.round(Number(mhz) * 1000) : undefined;
 }
 
-export function kernelCmdline({ khz, debug }) {
+export function kernelCmdline({ khz, debug, vhost = false }) {
   return [
     'console=ttyS0', debug ? 'loglevel=7' : 'quiet',
     'panic=-1', // with -no-reboot a panic ends QEMU instead of hanging
@@ -19,6 +19,7 @@ export function kernelCmdline({ khz, debug }) {
     'cryptomgr.notests', // the crypto self-tests cost ~0.9 s of a 2.5 s boot under TCG
     'hvsock.testguest=1', // the marker test/helpers/guest.ts looks for
     ...(debug ? ['hvsock.debug=1'] : []),
+    ...(vhost ? ['hvsock.vhost=1'] : []), // guest-init.sh loads vhost_vsock
     // Extra kernel parameters for experiments (e.g. mitigations=off).
     ...(process.env.HVSOCK_VM_APPEND ?? '').split(/\s+/).filter(Boolean),
   ].join(' ');

@@ -6,6 +6,10 @@
 // HVSOCK_VM_DEBUG=1 boots without `quiet`, times the guest's init steps and
 // prints the guest console at the end.
 //
+// HVSOCK_VM_VHOST=1 (npm run test:vm-boundary) makes the guest a vsock host
+// too (vhost_vsock, local CID 2) and tells the command, in HVSOCK_L2_*, what
+// it needs to boot an inner guest with QEMU (test/boundary/l2.ts).
+//
 // Exit codes of the rig itself: 124 timeout (HVSOCK_VM_TIMEOUT seconds,
 // default 900), 125 setup failed or the guest died without an exit code
 // (panic, bad init), 128+N when we got signal N.
@@ -43,14 +47,19 @@ const cwd = (() => {
 
 const accel = process.env.HVSOCK_VM_ACCEL === 'kvm' ? 'kvm' : 'tcg';
 const debug = process.env.HVSOCK_VM_DEBUG === '1';
+const vhost = process.env.HVSOCK_VM_VHOST === '1';
 const khz = tscKhz();
 if (!khz) log('warning: host TSC frequency unknown; the guest may hang at boot');
+const env = !vhost ? process.env : {
+  ...process.env,
+  HVSOCK_L2_QEMU: guest.qemu, HVSOCK_L2_KERNEL: guest.vmlinux, HVSOCK_L2_INITRD: guest.l2Initramfs, HVSOCK_L2_TSC_KHZ: String(khz ?? ''),
+};
 
 const runDir = mkdtempSync(join(tmpdir(), 'hvsock-vm-'));
 const ctl = join(runDir, 'ctl');
 mkdirSync(ctl);
 writeFileSync(join(ctl, 'project'), root + '\n');
-writeFileSync(join(ctl, 'cmd.sh'), commandScript(argv, cwd, process.env, process.stdout.isTTY));
+writeFileSync(join(ctl, 'cmd.sh'), commandScript(argv, cwd, env, process.stdout.isTTY));
 const consoleLog = join(runDir, 'console.log');
 
 log(`accel=${accel} kernel=${guest.kernelVersion} cmd=${shellWords(argv)}`);
@@ -78,7 +87,7 @@ const ports = [outputPort('out', process.stdout), outputPort('err', process.stde
 await Promise.all(ports.map((p) => p.listening));
 
 const args = qemuArgs({
-  accel, vmlinux: guest.vmlinux, initramfs: guest.initramfs, append: kernelCmdline({ khz, debug }), consoleLog,
+  accel, vmlinux: guest.vmlinux, initramfs: guest.initramfs, append: kernelCmdline({ khz, debug, vhost }), consoleLog,
   shares: { 'hvsock.ctl': { path: ctl }, 'hvsock.root': { path: '/', readonly: true }, 'hvsock.project': { path: root } },
   ports: Object.fromEntries(ports.map((p) => [`hvsock.${p.name}`, p.path])),
 });

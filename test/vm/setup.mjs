@@ -13,6 +13,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 export const projectRoot = join(here, '..', '..');
 const cacheDir = join(projectRoot, '.cache', 'vm');
 const initScript = join(here, 'guest-init.sh');
+const l2InitScript = join(here, 'l2-init.sh');
+const l2PeerSource = join(here, 'l2-peer.c');
 
 // Load order matters: insmod does no dependency resolution. Builtins are
 // skipped; every `depends=` of a module must appear earlier (checked below).
@@ -20,6 +22,18 @@ export const MODULES = [
   'virtio_ring', 'virtio', 'virtio_mmio', 'virtio_console', 'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p',
   'overlay', 'vsock', 'vsock_diag', 'vmw_vsock_virtio_transport_common', 'vsock_loopback',
 ];
+
+// The boundary rig (npm run test:vm-boundary): the test guest (L1) also loads
+// the vsock host side (vhost_vsock: /dev/vhost-vsock, local CID 2), and boots
+// an inner guest (L2) whose vsock is the real virtio guest transport. Same
+// rule: each list in load order, dependencies earlier in it.
+export const VHOST_MODULES = ['vhost_iotlb', 'vhost', 'vhost_vsock'];
+export const L2_MODULES = [
+  'virtio_ring', 'virtio', 'virtio_mmio', 'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p',
+  'vsock', 'vmw_vsock_virtio_transport_common', 'vmw_vsock_virtio_transport',
+];
+const MODULE_SETS = { order: MODULES, 'order-vhost': VHOST_MODULES, 'order-l2': L2_MODULES };
+const ALL_MODULES = [...new Set(Object.values(MODULE_SETS).flat())];
 
 export class SetupError extends Error {}
 
@@ -120,8 +134,11 @@ function extractVmlinux(vmlinuz) {
   const magic = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
   for (let at = buf.indexOf(magic); at >= 0; at = buf.indexOf(magic, at + 1)) {
     // busybox unxz chokes on this payload; xz --single-stream ignores the trailer.
-    const r = run('xz', ['-dc', '--single-stream'], { input: buf.subarray(at), allowFail: true });
-    if (r.status === 0 && r.stdout.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1'))) return r.stdout;
+    // Not run(): xz stops reading at a false magic (or the trailer), and the
+    // EPIPE that our write of the rest then gets is no failure of the candidate.
+    const r = spawnSync('xz', ['-dc', '--single-stream'], { input: buf.subarray(at), maxBuffer: 1 << 30 });
+    if (r.error && r.error.code !== 'EPIPE') throw new SetupError(`cannot run xz: ${r.error.message}`);
+    if (r.status === 0 && r.stdout?.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1'))) return r.stdout;
   }
   throw new SetupError(`no xz-compressed ELF kernel found inside ${vmlinuz}`);
 }
@@ -156,9 +173,9 @@ const shortHash = (...parts) => {
 
 /** Downloads and unpacks the kernel + busybox into guest-<ver>-<hash of MODULES>/ (atomically, via rename). */
 function ensureGuestFiles(ver) {
-  const name = `guest-${ver}-${shortHash(...MODULES)}`;
+  const name = `guest-${ver}-${shortHash(...Object.entries(MODULE_SETS).flat(2))}`;
   const dest = join(cacheDir, name);
-  if (existsSync(join(dest, 'order'))) return dest;
+  if (Object.keys(MODULE_SETS).every((f) => existsSync(join(dest, f)))) return dest;
   const tmp = `${dest}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'debs'), { recursive: true });
@@ -166,7 +183,7 @@ function ensureGuestFiles(ver) {
   log(`unpacking kernel ${ver}`);
   const x = join(tmp, 'x');
   unpack(kdeb, x, [`./boot/vmlinuz-${ver}`, `./lib/modules/${ver}/modules.builtin`,
-    ...MODULES.map((m) => `./lib/modules/${ver}/kernel/*/${m}.ko*`)]);
+    ...ALL_MODULES.map((m) => `./lib/modules/${ver}/kernel/*/${m}.ko*`)]);
   unpack(bdeb, x, ['./bin/busybox']);
   const need = (p) => { if (!existsSync(p)) throw new SetupError(`${p} missing from the package`); return p; };
 
@@ -180,19 +197,25 @@ function ensureGuestFiles(ver) {
       .filter((f) => /\.ko(\.xz)?$/.test(f))
       .map((f) => [f.replace(/^.*\//, '').replace(/\.ko(\.xz)?$/, ''), join(x, 'lib', 'modules', ver, f)]));
   mkdirSync(join(tmp, 'modules'));
-  const order = [];
-  for (const m of MODULES) {
+  for (const m of ALL_MODULES) {
     if (builtin.has(m)) continue;
     const src = found.get(m);
     if (!src) throw new SetupError(`kernel ${ver} has module ${m} neither as a .ko nor builtin`);
-    const ko = join(tmp, 'modules', `${m}.ko`);
     // busybox insmod cannot read compressed modules: decompress here.
-    writeFileSync(ko, stripSignature(src.endsWith('.xz') ? run('xz', ['-dc', src]).stdout : readFileSync(src)));
-    const missing = modDepends(ko).filter((d) => !builtin.has(d) && !order.includes(d));
-    if (missing.length) throw new SetupError(`module ${m} needs ${missing.join(', ')} loaded before it; fix MODULES in ${fileURLToPath(import.meta.url)}`);
-    order.push(m);
+    writeFileSync(join(tmp, 'modules', `${m}.ko`), stripSignature(src.endsWith('.xz') ? run('xz', ['-dc', src]).stdout : readFileSync(src)));
   }
-  writeFileSync(join(tmp, 'order'), order.join('\n') + '\n');
+  // The vhost set loads after the main one (in the same kernel); L2's stands alone.
+  const loadedBefore = { order: [], 'order-vhost': MODULES, 'order-l2': [] };
+  for (const [file, list] of Object.entries(MODULE_SETS)) {
+    const order = [];
+    for (const m of list.filter((x) => !builtin.has(x))) {
+      const missing = modDepends(join(tmp, 'modules', `${m}.ko`))
+        .filter((d) => !builtin.has(d) && !order.includes(d) && !loadedBefore[file].includes(d));
+      if (missing.length) throw new SetupError(`module ${m} needs ${missing.join(', ')} loaded before it; fix ${file} in ${fileURLToPath(import.meta.url)}`);
+      order.push(m);
+    }
+    writeFileSync(join(tmp, file), order.join('\n') + '\n');
+  }
   rmSync(join(tmp, 'debs'), { recursive: true });
   rmSync(x, { recursive: true });
   rmSync(dest, { recursive: true, force: true });
@@ -204,30 +227,56 @@ function ensureGuestFiles(ver) {
   return dest;
 }
 
-const DIRS = ['bin', 'dev', 'proc', 'sys', 'ctl', 'lower', 'rw', 'newroot', 'lib', 'lib/modules'];
+const DIRS = ['bin', 'dev', 'proc', 'sys', 'ctl', 'lower', 'rw', 'newroot', 'lib', 'lib/modules', 'lib/modules/vhost'];
+const L2_DIRS = ['bin', 'dev', 'proc', 'sys', 'newroot', 'lib', 'lib/modules'];
 
-/** Initramfs keyed by a hash of init, file list and writer; the kernel version is in the dir name. */
-function ensureInitramfs(gdir) {
-  const init = readFileSync(initScript);
-  const order = readFileSync(join(gdir, 'order'), 'utf8').split('\n').filter(Boolean);
-  const key = shortHash(init, readFileSync(new URL('./initramfs.mjs', import.meta.url)), DIRS.join(','), order.join(','));
-  const out = join(gdir, `initramfs-${key}.cpio`);
+const readOrder = (gdir, name) => readFileSync(join(gdir, name), 'utf8').split('\n').filter(Boolean);
+/** Module files under `dir`, numbered so the init's glob loads them in order. */
+const moduleFiles = (gdir, dir, order) =>
+  order.map((m, i) => file(`${dir}/${String(i).padStart(2, '0')}-${m}.ko`, readFileSync(join(gdir, 'modules', `${m}.ko`))));
+
+/** An initramfs `<prefix>-<key>.cpio` (key: a hash of init, file list and writer); older ones of that prefix go. */
+function ensureImage(gdir, prefix, init, dirs, modules, extra = []) {
+  const key = shortHash(init, readFileSync(new URL('./initramfs.mjs', import.meta.url)), dirs.join(','),
+    ...modules.map(([dir, order]) => `${dir}:${order.join(',')}`), ...extra.map((e) => e.name), ...extra.map((e) => e.data));
+  const out = join(gdir, `${prefix}-${key}.cpio`);
   if (existsSync(out)) return out;
-  const mods = order.map((m, i) => file(`lib/modules/${String(i).padStart(2, '0')}-${m}.ko`, readFileSync(join(gdir, 'modules', `${m}.ko`))));
   const image = cpio([
-    ...DIRS.map((d) => dir(d)),
+    ...dirs.map((d) => dir(d)),
     chardev('dev/console', 5, 1), // the kernel opens it for /init's stdio before devtmpfs is mounted
     file('bin/busybox', readFileSync(join(gdir, 'busybox')), 0o755),
     file('init', init, 0o755),
-    ...mods,
+    ...modules.flatMap(([d, order]) => moduleFiles(gdir, d, order)),
+    ...extra,
   ]);
-  for (const old of readdirSync(gdir).filter((f) => /^initramfs-.*\.cpio$/.test(f))) rmSync(join(gdir, old));
+  for (const old of readdirSync(gdir).filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.cpio'))) rmSync(join(gdir, old));
   writeFileSync(`${out}.tmp`, image);
   renameSync(`${out}.tmp`, out);
   return out;
 }
 
-/** @returns {{ qemu: string, kernelVersion: string, vmlinux: string, initramfs: string }} */
+/** The test guest's: its modules, and the vhost ones that guest-init.sh loads only for the boundary rig. */
+const ensureInitramfs = (gdir) => ensureImage(gdir, 'initramfs', readFileSync(initScript), DIRS,
+  [['lib/modules', readOrder(gdir, 'order')], ['lib/modules/vhost', readOrder(gdir, 'order-vhost')]]);
+
+/** test/vm/l2-peer.c, static (the inner guest runs it before it has any root but the initramfs). */
+function l2Peer(gdir) {
+  const source = readFileSync(l2PeerSource);
+  const out = join(gdir, `l2-peer-${shortHash(source)}`);
+  if (!existsSync(out)) {
+    for (const old of readdirSync(gdir).filter((f) => f.startsWith('l2-peer-'))) rmSync(join(gdir, old));
+    const cc = which('cc') ?? which('gcc') ?? (() => { throw new SetupError('the boundary rig needs a C compiler (cc) for test/vm/l2-peer.c'); })();
+    run(cc, ['-O2', '-static', '-Wall', '-o', `${out}.tmp`, l2PeerSource]);
+    renameSync(`${out}.tmp`, out);
+  }
+  return readFileSync(out);
+}
+
+/** The inner guest's (L2, booted inside the test guest by test/boundary/): virtio vsock + 9p, no node of its own. */
+const ensureL2Initramfs = (gdir) => ensureImage(gdir, 'l2-initramfs', readFileSync(l2InitScript), L2_DIRS,
+  [['lib/modules', readOrder(gdir, 'order-l2')]], [file('bin/l2-peer', l2Peer(gdir), 0o755)]);
+
+/** @returns {{ qemu: string, kernelVersion: string, vmlinux: string, initramfs: string, l2Initramfs: string }} */
 export function prepare() {
   const t0 = Date.now();
   const qemu = ensureQemu();
@@ -239,9 +288,10 @@ export function prepare() {
   if (!ver) { ver = resolveKernelVersion(); writeFileSync(stateFile, ver + '\n'); }
   const gdir = ensureGuestFiles(ver);
   const initramfs = ensureInitramfs(gdir);
+  const l2Initramfs = ensureL2Initramfs(gdir);
   const ms = Date.now() - t0;
   if (ms > 500) log(`setup done in ${(ms / 1000).toFixed(1)} s (cached in ${cacheDir})`);
-  return { qemu, kernelVersion: ver, vmlinux: join(gdir, 'vmlinux'), initramfs };
+  return { qemu, kernelVersion: ver, vmlinux: join(gdir, 'vmlinux'), initramfs, l2Initramfs };
 }
 
 // `node test/vm/setup.mjs` prepares without booting (e.g. a CI warm-up step).
