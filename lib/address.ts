@@ -39,7 +39,8 @@ const UINT32_MAX = 0xffffffff;
 // Service ids of the form PPPPPPPP-facb-11e6-bd58-64006a7986d3 stand for vsock port P.
 const VSOCK_TEMPLATE_SUFFIX = '-facb-11e6-bd58-64006a7986d3';
 
-function checkUint32(value: unknown, name: string): number {
+/** `value` as a u32 (a port or CID), or Node's typed TypeError/RangeError naming `name`. */
+export function checkUint32(value: unknown, name: string): number {
   if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
   if (!Number.isInteger(value) || value < 0 || value > UINT32_MAX) {
     throw outOfRange(name, `an integer >= 0 and <= ${UINT32_MAX}`, value);

@@ -4,7 +4,7 @@
 // native addon. One job: validate once, and derive the wire forms (the
 // CONNECT line, the PATH_<port> listener path, the URI) from the result.
 import * as path from 'node:path';
-import { isVsockServiceId, portFromServiceId, serviceIdFromPort } from '../address';
+import { checkUint32, isVsockServiceId, portFromServiceId, serviceIdFromPort } from '../address';
 import { invalidArgType, invalidArgValue, outOfRange, type ErrorAddress } from '../errors';
 import { isGuid, parseGuid } from '../guid';
 
@@ -51,10 +51,7 @@ export function resolveHybridAddress(options: HybridAddressOptions, name = 'opti
     throw invalidArgValue(name, options, 'must give either serviceId or port, not both');
   }
   if (port !== undefined) {
-    if (typeof port !== 'number') throw invalidArgType(`${name}.port`, 'of type number', port);
-    if (!Number.isInteger(port) || port < 0 || port > UINT32_MAX) {
-      throw outOfRange(`${name}.port`, `an integer >= 0 and <= ${UINT32_MAX}`, port);
-    }
+    checkUint32(port, `${name}.port`);
     return { udsPath, port, serviceId: serviceIdFromPort(port) };
   }
   if (serviceId === undefined) {
