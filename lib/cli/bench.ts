@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from '../socket';
-import { formatAddress } from '../uri';
-import { addressArgument, CliError, EXIT_USAGE, until, type Command, type Values } from './common';
+import { addressArgument, CliError, connectedPeer, EXIT_USAGE, until, type Command, type Values } from './common';
 
 const MiB = 1024 * 1024;
 /** Bytes of the peer's reply kept: a sink's byte count line ("<u64>\n") and some room. */
@@ -68,7 +67,7 @@ terminal, a progress line goes to stderr.
         process.stderr.write('\n');
       }
     }
-    const peer = 'udsPath' in address ? formatAddress(address) : formatAddress({ cid: socket.remoteCid!, port: socket.remotePort! });
+    const peer = connectedPeer(socket, address);
     const answer = replyBytes <= REPLY_KEPT ? reply.toString().trim() : '';
     if (replyBytes > REPLY_KEPT || (answer !== '' && answer !== String(total))) {
       throw new CliError(

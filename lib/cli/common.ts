@@ -108,6 +108,12 @@ export function peerName(socket: net.Socket, address: ParsedAddress): string {
   return `vsock://${socket.remoteAddress}:${socket.remotePort}`;
 }
 
+/** The peer a client command reached, for its result line. */
+export function connectedPeer(socket: { remoteCid?: number; remotePort?: number }, address: ParsedAddress): string {
+  // Hybrid vsock: the host knows the VMM socket and guest port it asked for, not the guest's CID.
+  return 'udsPath' in address ? formatAddress(address) : formatAddress({ cid: socket.remoteCid!, port: socket.remotePort! });
+}
+
 /** Status lines go to stderr so stdout carries only the data. */
 export function note(message: string): void {
   process.stderr.write(`hvsock: ${message}\n`);

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type * as net from 'node:net';
 import { connect } from '../socket';
-import { formatAddress } from '../uri';
-import { addressArgument, CliError, integerOption, until, type Command } from './common';
+import { addressArgument, CliError, connectedPeer, integerOption, until, type Command } from './common';
 
 // Resolves with exactly `size` bytes from the socket (which must be flowing).
 // An echo peer never has more than one message outstanding: anything past
@@ -77,7 +76,7 @@ microseconds: min, median, p99, max.
       samples.push(Number(process.hrtime.bigint() - start) / 1000);
       if (!echoed.equals(payload)) throw new CliError('ping: the reply differs from what was sent (is the peer an echo server?)');
     }
-    const peer = 'udsPath' in address ? formatAddress(address) : formatAddress({ cid: socket.remoteCid!, port: socket.remotePort! });
+    const peer = connectedPeer(socket, address);
     socket.destroy();
     samples.sort((a, b) => a - b);
     const us = (value: number): string => `${value.toFixed(1)} µs`;
