@@ -9,9 +9,9 @@
 // see wrappedDuplex().
 import type * as stream from 'node:stream';
 import { invalidArgType } from './errors';
-import { kConnection } from './poll-common';
-import { PollSocket } from './poll-socket';
-import { describeEndpoint, VsockSocket, type VsockAddressInfo } from './socket';
+import { kConnection } from './linux/poll/common';
+import { PollSocket } from './linux/poll/stream';
+import { describeEndpoint, VsockSocket, type VsockAddressInfo } from './handle/socket';
 
 /** Both ends of a vsock connection, as vsockAddressOf() reports them. */
 export interface VsockConnectionAddresses {

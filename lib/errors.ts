@@ -1,7 +1,7 @@
 // Error construction in Node's own shapes, so callers can branch on `code`
 // exactly as they do for node:net.
 import { getSystemErrorName } from 'node:util';
-import { windowsHint } from './win/hints';
+import { windowsHint } from './hints';
 
 /** A system error as Node raises it, with the vsock/hvsock address attached. */
 export interface HvsockSystemError extends Error {

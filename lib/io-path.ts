@@ -8,7 +8,7 @@
 // version check) and 'poll' when it does not.
 import { binding } from './binding';
 import { HvsockError, invalidArgValue } from './errors';
-import { canAdopt } from './handles';
+import { canAdopt } from './handle/handles';
 
 export type IoPath = 'handle' | 'poll';
 

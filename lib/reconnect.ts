@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { invalidArgType } from './errors';
 import { pickRetryOptions, retryDelay, type RetryOptions, type RetryPolicy } from './retry';
 import type { HybridSocket } from './hybrid/connect';
-import { connect, type ConnectOptions, type VsockSocket } from './socket';
+import { connect, type ConnectOptions, type VsockSocket } from './handle/socket';
 
 export interface ReconnectingClientOptions extends Omit<ConnectOptions, 'retry' | 'signal'> {
   /** Retries of each (re)connect; attempts default to Infinity here. */

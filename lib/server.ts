@@ -9,23 +9,23 @@ import {
   resolveVsockAddress,
   type AddressOptions,
   type Endpoint,
-} from './address';
+} from './address/index';
 import { binding, SOCKET_SEQPACKET, SOCKET_STREAM } from './binding';
 import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
-import { adoptListener, handleOf, type StreamHandle } from './handles';
-import { isFdListenOptions, listenFd, type FdListenOptions } from './fd';
+import { adoptListener, handleOf, type StreamHandle } from './handle/handles';
+import { isFdListenOptions, listenFd, type FdListenOptions } from './linux/fd';
 import { applySettings, definedOnly, pickSocketSettings, type SocketSettings } from './settings';
-import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type HvsockSocket, type VsockSocket } from './socket';
-import { parseAddress } from './uri';
+import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type HvsockSocket, type VsockSocket } from './handle/socket';
+import { parseAddress } from './address/uri';
 import { adoptAcceptedConnection, hyperVServerAddress, listenHyperV } from './win/server';
 import { isHybridServer, listenHybrid } from './hybrid/listen';
 import { isHybridAddress } from './hybrid/endpoint';
 
 const isWindows = process.platform === 'win32'; // AF_HYPERV: lib/win/server.ts
 import { pickIoPath, type IoPath } from './io-path';
-import { PollServer } from './poll-server';
-import { acceptPollSocket, type PollSocket } from './poll-socket';
-import { acceptSeqpacket, pickSocketType, type SeqpacketSocket } from './seqpacket';
+import { PollServer } from './linux/poll/server';
+import { acceptPollSocket, type PollSocket } from './linux/poll/stream';
+import { acceptSeqpacket, pickSocketType, type SeqpacketSocket } from './linux/poll/seqpacket';
 
 /** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
 export const DEFAULT_BACKLOG = 4096;

@@ -10,8 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hvsock } from './helpers/hvsock';
 
 const load = createRequire(__filename);
-const discovery: typeof import('../lib/discovery') = load('../dist/discovery.js');
-const hyperv: typeof import('../lib/hyperv-host') = load('../dist/hyperv-host.js');
+const discovery: typeof import('../lib/linux/discovery') = load('../dist/linux/discovery.js');
+const hyperv: typeof import('../lib/win/host-discovery') = load('../dist/win/host-discovery.js');
 type CommandRunner = import('../lib/command').CommandRunner;
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'discovery');

@@ -14,10 +14,10 @@ import { hvsock } from './helpers/hvsock';
 
 const load = createRequire(__filename);
 const native: import('../lib/binding').NativeBinding = load('../dist/binding.js').binding();
-const { encodeEndpoint }: typeof import('../lib/address') = load('../dist/address.js');
+const { encodeEndpoint }: typeof import('../lib/address/index') = load('../dist/address/index.js');
 const systemd: typeof import('../lib/systemd') = load('../dist/systemd.js');
-const hyperv: typeof import('../lib/hyperv-host') = load('../dist/hyperv-host.js');
-const discovery: typeof import('../lib/discovery') = load('../dist/discovery.js');
+const hyperv: typeof import('../lib/win/host-discovery') = load('../dist/win/host-discovery.js');
+const discovery: typeof import('../lib/linux/discovery') = load('../dist/linux/discovery.js');
 const retry: typeof import('../lib/retry') = load('../dist/retry.js');
 
 describe('parseListenFds() (sd_listen_fds rules)', () => {

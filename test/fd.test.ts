@@ -15,7 +15,7 @@ import { freshPort, readAll } from './helpers/streams';
 
 const load = createRequire(__filename);
 const native: import('../lib/binding').NativeBinding = load('../dist/binding.js').binding();
-const { encodeEndpoint, addressBuffer }: typeof import('../lib/address') = load('../dist/address.js');
+const { encodeEndpoint, addressBuffer }: typeof import('../lib/address/index') = load('../dist/address/index.js');
 const FIXTURE = path.join(__dirname, 'fixtures', 'fd-child.js');
 const { Cid } = hvsock;
 

@@ -699,7 +699,7 @@ describe('resource bounds on user input', () => {
   });
 
   it('accept backoff: every delay within [50 ms, 1 s] and never shorter than the one before', () => {
-    const overload: typeof import('../lib/accept-overload') = load('../dist/accept-overload.js');
+    const overload: typeof import('../lib/linux/poll/accept-overload') = load('../dist/linux/poll/accept-overload.js');
     check(fc.integer({ min: 1, max: 1e9 }), 2_000, (failures) => {
       const delay = overload.backoffDelay(failures);
       expect(delay).toBeGreaterThanOrEqual(overload.BACKOFF_MIN_MS);

@@ -1,5 +1,5 @@
 // SeqpacketSocket's send machinery on the host, over AF_UNIX SOCK_SEQPACKET
-// socketpairs (lib/standin.ts): AF_UNIX keeps message boundaries and its
+// socketpairs (lib/testing/standin.ts): AF_UNIX keeps message boundaries and its
 // blocking sends wait while the peer reads nothing, as vsock's do, so the
 // thread, lifetime and buffer-ownership rules are checked here at native
 // speed; test/seqpacket.test.ts runs the same socket over real vsock.
@@ -17,10 +17,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NativeBinding } from '../lib/binding';
 
 const load = createRequire(__filename);
-const address: typeof import('../lib/address') = load('../dist/address.js');
+const address: typeof import('../lib/address/index') = load('../dist/address/index.js');
 const bindingModule: typeof import('../lib/binding') = load('../dist/binding.js');
-const standin: typeof import('../lib/standin') = load('../dist/standin.js');
-const seqpacket: typeof import('../lib/seqpacket') = load('../dist/seqpacket.js');
+const standin: typeof import('../lib/testing/standin') = load('../dist/testing/standin.js');
+const seqpacket: typeof import('../lib/linux/poll/seqpacket') = load('../dist/linux/poll/seqpacket.js');
 
 type Socket = InstanceType<typeof seqpacket.SeqpacketSocket>;
 

@@ -20,7 +20,7 @@ type Message = InstanceType<typeof hvsock.SeqpacketSocket>;
 const load = createRequire(__filename);
 // The same module instances the package uses (require('hvsock') resolves to dist/ too).
 const bindingModule: typeof import('../lib/binding') = load('../dist/binding.js');
-const pollCommon: typeof import('../lib/poll-common') = load('../dist/poll-common.js');
+const pollCommon: typeof import('../lib/linux/poll/common') = load('../dist/linux/poll/common.js');
 
 // Descriptors: test/setup/fd-check.ts compares this file's before/after lists
 // (sockets only in a worker thread, as under the sanitizer run's threads pool).

@@ -17,7 +17,7 @@ import { nodeVsockTransport } from './node-vsock.mjs';
 
 const require = createRequire(import.meta.url);
 const hvsock = () => require('hvsock');
-const standIn = () => require('../../dist/standin.js');
+const standIn = () => require('../../dist/testing/standin.js');
 
 // Fresh ports per listen so repeated runs never meet a lingering one.
 let nextPort = 30000 + Math.floor(Math.random() * 1_000_000);

@@ -1,4 +1,4 @@
-import { connect } from '../socket';
+import { connect } from '../handle/socket';
 import { addressArgument, until, type Command } from './common';
 import { pipeStdio } from './stdio';
 

@@ -1,5 +1,5 @@
-import { portFromServiceId, serviceIdFromPort } from '../address';
-import { getLocalCid } from '../local';
+import { portFromServiceId, serviceIdFromPort } from '../address/index';
+import { getLocalCid } from '../linux/local';
 import { CliError, EXIT_USAGE, integerOption, type Command } from './common';
 
 export const idCommand: Command = {

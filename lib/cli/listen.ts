@@ -1,6 +1,6 @@
 import type * as net from 'node:net';
 import { createServer } from '../server';
-import { formatAddress } from '../uri';
+import { formatAddress } from '../address/uri';
 import { addressArgument, note, peerName, until, type Command } from './common';
 import { pipeStdio } from './stdio';
 

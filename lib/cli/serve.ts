@@ -6,7 +6,7 @@
 // descriptors and memory for ever.
 import type * as net from 'node:net';
 import { createServer } from '../server';
-import { formatAddress, type ParsedAddress } from '../uri';
+import { formatAddress, type ParsedAddress } from '../address/uri';
 import { integerOption, note, peerName, until, type Command, type Options, type Values } from './common';
 
 export const DEFAULT_MAX_CONNECTIONS = 256;

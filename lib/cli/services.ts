@@ -1,4 +1,4 @@
-import { serviceIdFromPort } from '../address';
+import { serviceIdFromPort } from '../address/index';
 import { listServices, registerService, unregisterService } from '../win/registry';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, note, type Command } from './common';
 

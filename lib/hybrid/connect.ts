@@ -12,9 +12,9 @@
 import * as net from 'node:net';
 import { constants } from 'node:os';
 import { HvsockError, invalidArgValue, systemError, type HvsockSystemError } from '../errors';
-import type { StreamHandle, ConnectRequest } from '../handles';
+import type { StreamHandle, ConnectRequest } from '../handle/handles';
 import { ConnectRetrier, pickRetryOptions } from '../retry';
-import { abortError, checkNetConnectOptions, destroyOnAbort, type ConnectOptions } from '../socket';
+import { abortError, checkNetConnectOptions, destroyOnAbort, type ConnectOptions } from '../handle/socket';
 import {
   connectLine,
   formatHybrid,

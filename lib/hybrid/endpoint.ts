@@ -4,9 +4,9 @@
 // native addon. One job: validate once, and derive the wire forms (the
 // CONNECT line, the PATH_<port> listener path, the URI) from the result.
 import * as path from 'node:path';
-import { checkUint32, isVsockServiceId, portFromServiceId, serviceIdFromPort } from '../address';
+import { checkUint32, isVsockServiceId, portFromServiceId, serviceIdFromPort } from '../address/index';
 import { invalidArgType, invalidArgValue, outOfRange, type ErrorAddress } from '../errors';
-import { isGuid, parseGuid } from '../guid';
+import { isGuid, parseGuid } from '../address/guid';
 
 /** Options naming a hybrid endpoint (connect() and listen() take them). */
 export interface HybridAddressOptions {

@@ -1,9 +1,9 @@
 // Windows addressing: an endpoint is { vmId, serviceId } as given (AF_HYPERV
 // routes by GUID); Linux's { cid, port } has no meaning here.
 import type * as net from 'node:net';
-import { VmId, isVsockServiceId, portFromServiceId, serviceIdFromPort } from '../address';
+import { VmId, isVsockServiceId, portFromServiceId, serviceIdFromPort } from '../address/index';
 import { HvsockError, invalidArgType, type ErrorAddress } from '../errors';
-import { guidFromBytes, guidToBytes, parseGuid } from '../guid';
+import { guidFromBytes, guidToBytes, parseGuid } from '../address/guid';
 
 /** A Hyper-V socket endpoint (canonical GUIDs). */
 export interface HvEndpoint {

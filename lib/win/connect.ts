@@ -6,8 +6,8 @@
 import type * as net from 'node:net';
 import { binding } from '../binding';
 import { HvsockError, systemError } from '../errors';
-import { followHandle, newTcpHandle, type ConnectRequest, type StreamHandle } from '../handles';
-import { abortError, checkNetConnectOptions, destroyOnAbort, failedSocket, startNetConnect, type ConnectOptions } from '../socket';
+import { followHandle, newTcpHandle, type ConnectRequest, type StreamHandle } from '../handle/handles';
+import { abortError, checkNetConnectOptions, destroyOnAbort, failedSocket, startNetConnect, type ConnectOptions } from '../handle/socket';
 import { encodeHvEndpoint, formatHvEndpoint, hvErrorAddress, resolveHyperVAddress, type HvEndpoint } from './address';
 import { winBinding, type NativeSocketThread } from './binding';
 import { applyHyperVSettings, pickHyperVSettings } from './options';

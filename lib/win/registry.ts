@@ -5,7 +5,7 @@
 // process; listing does not. Native does the advapi32 calls, policy is here.
 import { getSystemErrorName } from 'node:util';
 import { HvsockError, invalidArgType, invalidArgValue, systemError } from '../errors';
-import { isGuid, parseGuid } from '../guid';
+import { isGuid, parseGuid } from '../address/guid';
 import { winBinding } from './binding';
 
 export const SERVICES_KEY =

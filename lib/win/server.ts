@@ -6,12 +6,12 @@
 // ref()/unref(): the server handle is a real, never-opened TCP(SERVER)
 // handle whose listen/close/ref/unref start and stop the accept thread.
 import type * as net from 'node:net';
-import { addressBuffer } from '../address';
+import { addressBuffer } from '../address/index';
 import { binding } from '../binding';
 import { HvsockError, invalidArgType, outOfRange } from '../errors';
-import { followHandle, handleOf, newTcpHandle, type StreamHandle } from '../handles';
+import { followHandle, handleOf, newTcpHandle, type StreamHandle } from '../handle/handles';
 import { definedOnly } from '../settings';
-import { parseAddress } from '../uri';
+import { parseAddress } from '../address/uri';
 import {
   decodeHvEndpoint,
   describeHvEndpoint,

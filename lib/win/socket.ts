@@ -1,10 +1,10 @@
 // Windows sockets: VsockSocket with Hyper-V addresses. The descriptor is an
 // AF_HYPERV SOCKET in Node's TCP handle; VM and service ids come from here.
 import * as net from 'node:net';
-import { addressBuffer } from '../address';
+import { addressBuffer } from '../address/index';
 import { binding } from '../binding';
-import { handleOf } from '../handles';
-import { VsockSocket } from '../socket';
+import { handleOf } from '../handle/handles';
+import { VsockSocket } from '../handle/socket';
 import { decodeHvEndpoint, describeHvEndpoint, type HvEndpoint, type HyperVAddressInfo } from './address';
 import { readConnectTimeout } from './options';
 import { usingStandIn } from './transport';

@@ -17,7 +17,7 @@ const { Worker } = require('node:worker_threads');
 const { createHash, randomBytes } = require('node:crypto');
 const hvsock = require('hvsock');
 const { binding } = require('../../dist/binding.js');
-const { standInPair, standInSeqpacketPair, standInSocket } = require('../../dist/standin.js');
+const { standInPair, standInSeqpacketPair, standInSocket } = require('../../dist/testing/standin.js');
 
 const ROUNDS = Number(process.env.HVSOCK_VALGRIND_ROUNDS ?? 20);
 
@@ -97,7 +97,7 @@ async function listeners() {
 async function worker() {
   const w = new Worker(
     `const { binding } = require(${JSON.stringify(require.resolve('../../dist/binding.js'))});
-     const { standInPair } = require(${JSON.stringify(require.resolve('../../dist/standin.js'))});
+     const { standInPair } = require(${JSON.stringify(require.resolve('../../dist/testing/standin.js'))});
      const { parentPort } = require('node:worker_threads');
      for (let i = 0; i < 4; i++) {
        const [a, b] = standInPair();

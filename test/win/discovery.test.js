@@ -90,7 +90,7 @@ test('a wsl.exe (powershell.exe, hcsdiag.exe, wslinfo.exe) planted in the workin
     }
     setInetStandInForTesting(false);
     // The discovery helpers with their real command runners.
-    require('../../dist/hyperv-host.js').resetWslWarningForTesting();
+    require('../../dist/win/host-discovery.js').resetWslWarningForTesting();
     const outcome = (promise) => promise.then((value) => ({ value }), (error) => ({ code: error.code }));
     const warned = await outcome(hvsock.warnIfWslMissesWildcard(hvsock.VmId.WILDCARD));
     const vms = await outcome(hvsock.listVms({ timeout: 30_000 }));
@@ -103,7 +103,7 @@ test('a wsl.exe (powershell.exe, hcsdiag.exe, wslinfo.exe) planted in the workin
     assert.deepStrictEqual(wslVmId, { code: 'ERR_HVSOCK_UNSUPPORTED_PLATFORM' });
   } finally {
     setInetStandInForTesting(false);
-    require('../../dist/hyperv-host.js').resetWslWarningForTesting();
+    require('../../dist/win/host-discovery.js').resetWslWarningForTesting();
     process.chdir(cwd);
     rmSync(dir, { recursive: true, force: true });
   }

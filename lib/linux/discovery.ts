@@ -2,9 +2,9 @@
 // companion), and the WSL2 VM id from inside a WSL guest.
 import { readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import { binding } from './binding';
-import { commandTimeout, decodeOutput, discoveryError, runCommand, type CommandRunner } from './command';
-import { HvsockError } from './errors';
+import { binding } from '../binding';
+import { commandTimeout, decodeOutput, discoveryError, runCommand, type CommandRunner } from '../command';
+import { HvsockError } from '../errors';
 import { getLocalCid } from './local';
 
 /** The vsock transports Linux has, by the module that provides each. */

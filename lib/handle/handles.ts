@@ -3,7 +3,7 @@
 // native I/O path. Node's net cannot take a vsock fd itself (uv_guess_handle
 // says UNKNOWN), but libuv's pipe/tcp open never check the address family.
 import * as net from 'node:net';
-import { binding } from './binding';
+import { binding } from '../binding';
 
 /** The part of Node's internal stream handle (PipeWrap / TCPWrap) we touch. */
 export interface StreamHandle {

@@ -9,12 +9,12 @@
 // when a check fails (a synchronous throw) or adoption itself fails (an
 // 'error' event), the descriptor is left open for the caller to close.
 import type * as net from 'node:net';
-import { addressBuffer, decodeEndpoint, errorAddress, PORT_ANY, type Endpoint } from './address';
-import { binding } from './binding';
-import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
-import { adoptListener, adoptStream, handleOf, type StreamHandle } from './handles';
-import { applySettings, pickSocketSettings, type SocketSettings } from './settings';
-import { adoptAcceptedSocket, VsockSocket } from './socket';
+import { addressBuffer, decodeEndpoint, errorAddress, PORT_ANY, type Endpoint } from '../address/index';
+import { binding } from '../binding';
+import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from '../errors';
+import { adoptListener, adoptStream, handleOf, type StreamHandle } from '../handle/handles';
+import { applySettings, pickSocketSettings, type SocketSettings } from '../settings';
+import { adoptAcceptedSocket, VsockSocket } from '../handle/socket';
 
 // Linux numbers, for messages only (the checks compare against the addon's constants).
 const FAMILY_NAMES: Readonly<Record<number, string>> = {

@@ -1,6 +1,6 @@
 // Addressing: well-known VM ids, the VSOCK service-id template, and the
 // mapping of { vmId, serviceId } onto Linux { cid, port }.
-import { HvsockError, invalidArgType, invalidArgValue, outOfRange, type ErrorAddress } from './errors';
+import { HvsockError, invalidArgType, invalidArgValue, outOfRange, type ErrorAddress } from '../errors';
 import { parseGuid } from './guid';
 
 /** Well-known Hyper-V VM ids (HV_GUID_*), canonical lowercase. */

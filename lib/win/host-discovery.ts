@@ -5,10 +5,10 @@
 // reach only a listener bound to its exact VM id. The tools run from the
 // system directory (lib/win/system.ts), never by bare name; listen() runs
 // none of them.
-import { VmId } from './address';
-import { commandTimeout, decodeOutput, discoveryError, runCommand, type CommandRunner } from './command';
-import { HvsockError } from './errors';
-import { systemTool } from './win/system';
+import { VmId } from '../address/index';
+import { commandTimeout, decodeOutput, discoveryError, runCommand, type CommandRunner } from '../command';
+import { HvsockError } from '../errors';
+import { systemTool } from './system';
 
 // The default runner: the tool by its absolute path under System32.
 // Injected runners (tests) get the bare name.

@@ -19,10 +19,10 @@
 // callback or else 'error' (dgram's convention); the connection stays up.
 import { kMaxLength } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { errorAddress, type Endpoint } from './address';
-import { binding, POLL_READABLE, SOCKET_SEQPACKET, type NativeMessageSender } from './binding';
-import { HvsockError, invalidArgType, invalidArgValue, systemError, type HvsockSystemError } from './errors';
-import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './poll-connection';
+import { errorAddress, type Endpoint } from '../../address/index';
+import { binding, POLL_READABLE, SOCKET_SEQPACKET, type NativeMessageSender } from '../../binding';
+import { HvsockError, invalidArgType, invalidArgValue, systemError, type HvsockSystemError } from '../../errors';
+import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './connection';
 import {
   IdleTimer,
   installEndpointGetters,
@@ -30,9 +30,9 @@ import {
   localAddressInfo,
   openClientFd,
   type VsockEndpointGetters,
-} from './poll-common';
-import type { PollConnectRequest } from './poll-socket';
-import { abortError, destroyOnAbort, type ConnectOptions, type VsockAddressInfo } from './socket';
+} from './common';
+import type { PollConnectRequest } from './stream';
+import { abortError, destroyOnAbort, type ConnectOptions, type VsockAddressInfo } from '../../handle/socket';
 
 /** Messages received per readiness event before yielding to the loop. */
 const MESSAGES_PER_EVENT = 64;

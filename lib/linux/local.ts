@@ -1,6 +1,6 @@
 // Facts about this machine's vsock endpoint.
-import { binding } from './binding';
-import { HvsockError, systemError } from './errors';
+import { binding } from '../binding';
+import { HvsockError, systemError } from '../errors';
 
 /**
  * This machine's own CID (IOCTL_VM_SOCKETS_GET_LOCAL_CID on /dev/vsock).

@@ -6,10 +6,10 @@
 // wrapper (JSStreamSocket) rather than natively.
 import type * as net from 'node:net';
 import { Duplex } from 'node:stream';
-import { errorAddress, type Endpoint } from './address';
-import { binding, POLL_READABLE, POLL_WRITABLE, SOCKET_STREAM } from './binding';
-import { HvsockError, systemError } from './errors';
-import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './poll-connection';
+import { errorAddress, type Endpoint } from '../../address/index';
+import { binding, POLL_READABLE, POLL_WRITABLE, SOCKET_STREAM } from '../../binding';
+import { HvsockError, systemError } from '../../errors';
+import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './connection';
 import {
   IdleTimer,
   installEndpointGetters,
@@ -17,9 +17,9 @@ import {
   localAddressInfo,
   openClientFd,
   type VsockEndpointGetters,
-} from './poll-common';
-import type { ConnectSettings } from './settings';
-import { abortError, destroyOnAbort, type VsockAddressInfo } from './socket';
+} from './common';
+import type { ConnectSettings } from '../../settings';
+import { abortError, destroyOnAbort, type VsockAddressInfo } from '../../handle/socket';
 
 /** Bytes asked of one read(): what libuv gives Node's own streams. */
 const READ_CHUNK = 64 * 1024;

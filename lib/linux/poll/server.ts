@@ -14,14 +14,14 @@ import {
   shedQueued,
   UV_ECONNABORTED,
 } from './accept-overload';
-import { addressBuffer, errorAddress, type Endpoint } from './address';
-import { binding, POLL_READABLE, SOCKET_STREAM, type NativePoller } from './binding';
-import { HvsockError, invalidArgType, systemError } from './errors';
-import { isFdListenOptions, type FdListenOptions } from './fd';
-import { UV_EAGAIN } from './poll-connection';
-import { openBoundSocket, pickListenArguments, type ListenOptions } from './server';
-import { definedOnly, pickSocketSettings, type SocketSettings } from './settings';
-import { describeEndpoint, type VsockAddressInfo } from './socket';
+import { addressBuffer, errorAddress, type Endpoint } from '../../address/index';
+import { binding, POLL_READABLE, SOCKET_STREAM, type NativePoller } from '../../binding';
+import { HvsockError, invalidArgType, systemError } from '../../errors';
+import { isFdListenOptions, type FdListenOptions } from '../fd';
+import { UV_EAGAIN } from './connection';
+import { openBoundSocket, pickListenArguments, type ListenOptions } from '../../server';
+import { definedOnly, pickSocketSettings, type SocketSettings } from '../../settings';
+import { describeEndpoint, type VsockAddressInfo } from '../../handle/socket';
 
 const debug = debuglog('hvsock');
 /** Accepts per readiness event before yielding to the loop (it fires again: level-triggered). */

@@ -5,12 +5,12 @@
 // speed on a host without vsock. The only step skipped is the vsock connect(2)
 // itself and its uv_poll wait.
 import type * as net from 'node:net';
-import { binding, SOCKET_SEQPACKET, SOCKET_STREAM } from './binding';
-import { systemError } from './errors';
-import { adoptStream, type ConnectRequest } from './handles';
-import { acceptPollSocket, type PollSocket } from './poll-socket';
-import { acceptSeqpacket, type SeqpacketSocket } from './seqpacket';
-import { startNetConnect, VsockSocket } from './socket';
+import { binding, SOCKET_SEQPACKET, SOCKET_STREAM } from '../binding';
+import { systemError } from '../errors';
+import { adoptStream, type ConnectRequest } from '../handle/handles';
+import { acceptPollSocket, type PollSocket } from '../linux/poll/stream';
+import { acceptSeqpacket, type SeqpacketSocket } from '../linux/poll/seqpacket';
+import { startNetConnect, VsockSocket } from '../handle/socket';
 
 /** A connected AF_UNIX pair from the addon (SOCK_STREAM, or SOCK_SEQPACKET for SOCKET_SEQPACKET), as [fd, fd]. */
 export function standInPair(type = SOCKET_STREAM): [number, number] {

@@ -7,15 +7,15 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import { Server } from 'node:net';
 import * as tls from 'node:tls';
-import { resolveVsockAddress, type Endpoint } from './address';
-import { invalidArgType } from './errors';
-import { handleOf, type StreamHandle } from './handles';
-import { listenVsock, pickBacklog, type ListenOptions } from './server';
-import { pickConnectSettings } from './settings';
-import { adoptAcceptedSocket, connect, describeEndpoint, type ConnectOptions, type VsockAddressInfo } from './socket';
-import { parseAddress } from './uri';
-import { isHybridAddress, pickHandshakeTimeout, resolveHybridAddress } from './hybrid/endpoint';
-import { listenHybrid } from './hybrid/listen';
+import { resolveVsockAddress, type Endpoint } from '../address/index';
+import { invalidArgType } from '../errors';
+import { handleOf, type StreamHandle } from '../handle/handles';
+import { listenVsock, pickBacklog, type ListenOptions } from '../server';
+import { pickConnectSettings } from '../settings';
+import { adoptAcceptedSocket, connect, describeEndpoint, type ConnectOptions, type VsockAddressInfo } from '../handle/socket';
+import { parseAddress } from '../address/uri';
+import { isHybridAddress, pickHandshakeTimeout, resolveHybridAddress } from '../hybrid/endpoint';
+import { listenHybrid } from '../hybrid/listen';
 
 /** Where a helper connects: connect() options or a URI string. */
 export type ConnectTarget = ConnectOptions | string;

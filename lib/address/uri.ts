@@ -2,10 +2,10 @@
 //   vsock://CID:PORT            Linux numbers (or names for well-known CIDs)
 //   hvsock://VMID/SERVICEID     Hyper-V GUIDs (or names for well-known VM ids)
 // Parsing yields the same option objects connect() and listen() take.
-import { Cid, PORT_ANY, portFromServiceId, serviceIdFromPort, VmId, type AddressOptions } from './address';
-import { invalidArgType, invalidArgValue, show } from './errors';
+import { Cid, PORT_ANY, portFromServiceId, serviceIdFromPort, VmId, type AddressOptions } from './index';
+import { invalidArgType, invalidArgValue, show } from '../errors';
 import { isGuid, parseGuid } from './guid';
-import { formatHybrid, parseHybridUri } from './hybrid/endpoint';
+import { formatHybrid, parseHybridUri } from '../hybrid/endpoint';
 
 /** What parseAddress returns: exactly one of the two address forms. */
 export type ParsedAddress =

@@ -1,5 +1,5 @@
 // GUID text <-> canonical form <-> Windows wire bytes.
-import { invalidArgType, invalidArgValue } from './errors';
+import { invalidArgType, invalidArgValue } from '../errors';
 
 const GUID_PATTERN = /^\{?([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\}?$/i;
 

@@ -11,18 +11,18 @@ import {
   resolveVsockAddress,
   type AddressOptions,
   type Endpoint,
-} from './address';
-import { binding, optionValue, POLL_WRITABLE, SOCKET_STREAM, VsockOption, type NativePoller } from './binding';
-import { HvsockError, invalidArgType, invalidArgValue, outOfRange, systemError } from './errors';
-import { socketFromFd, type FromFdOptions } from './fd';
+} from '../address/index';
+import { binding, optionValue, POLL_WRITABLE, SOCKET_STREAM, VsockOption, type NativePoller } from '../binding';
+import { HvsockError, invalidArgType, invalidArgValue, outOfRange, systemError } from '../errors';
+import { socketFromFd, type FromFdOptions } from '../linux/fd';
 import { handleOf, newStreamHandle, type ConnectRequest, type StreamHandle } from './handles';
-import { applySettings, pickConnectSettings, type ConnectSettings } from './settings';
-import { parseAddress } from './uri';
-import { ConnectRetrier, pickRetryOptions, type RetryOptions } from './retry';
-import { pickIoPath, type IoPath } from './io-path';
-import { connectPollSocket, type PollSocket } from './poll-socket';
-import type { HybridConnectOptions, HybridSocket } from './hybrid/connect';
-import { connectSeqpacket, pickSocketType, type SeqpacketConnectOptions, type SeqpacketSocket } from './seqpacket';
+import { applySettings, pickConnectSettings, type ConnectSettings } from '../settings';
+import { parseAddress } from '../address/uri';
+import { ConnectRetrier, pickRetryOptions, type RetryOptions } from '../retry';
+import { pickIoPath, type IoPath } from '../io-path';
+import { connectPollSocket, type PollSocket } from '../linux/poll/stream';
+import type { HybridConnectOptions, HybridSocket } from '../hybrid/connect';
+import { connectSeqpacket, pickSocketType, type SeqpacketConnectOptions, type SeqpacketSocket } from '../linux/poll/seqpacket';
 
 const UV_EINPROGRESS = -115;
 
@@ -333,14 +333,14 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
 export function connect(target: ConnectOptions | string, connectListener?: () => void): HvsockSocket | SeqpacketSocket {
   const options: ConnectOptions = typeof target === 'string' ? parseAddress(target, 'options') : target;
   // Hybrid vsock: the VMM's Unix socket (lib/hybrid/connect.ts, which builds on this module).
-  if (options?.udsPath !== undefined) return (require('./hybrid/connect') as typeof import('./hybrid/connect')).connectHybrid(options as HybridConnectOptions, connectListener);
+  if (options?.udsPath !== undefined) return (require('../hybrid/connect') as typeof import('../hybrid/connect')).connectHybrid(options as HybridConnectOptions, connectListener);
   const io = pickIoPath(options?.io); // throws for 'poll' where the addon has no poll path (Windows)
   const type = pickSocketType(options?.type);
   // Windows: AF_HYPERV through a native connect thread. Loaded lazily:
   // lib/win/connect.ts builds on this module.
   if (process.platform === 'win32') {
     if (type === 'seqpacket') throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "type: 'seqpacket' is a Linux AF_VSOCK socket type");
-    return (require('./win/connect') as typeof import('./win/connect')).connectHyperV(options, connectListener);
+    return (require('../win/connect') as typeof import('../win/connect')).connectHyperV(options, connectListener);
   }
   const endpoint = resolveVsockAddress(options, 'connect');
   const settings = pickConnectSettings(options);

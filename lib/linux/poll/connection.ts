@@ -2,8 +2,8 @@
 // descriptor, the uv_poll watcher that owns it, the read/write interest set,
 // the non-blocking connect, and the vsock addresses. PollSocket (a stream)
 // and SeqpacketSocket (messages) each hold one; policy stays in them.
-import { decodeEndpoint, addressBuffer, encodeEndpoint, type Endpoint } from './address';
-import { binding, optionValue, POLL_READABLE, POLL_WRITABLE, VsockOption, type NativePoller } from './binding';
+import { decodeEndpoint, addressBuffer, encodeEndpoint, type Endpoint } from '../../address/index';
+import { binding, optionValue, POLL_READABLE, POLL_WRITABLE, VsockOption, type NativePoller } from '../../binding';
 
 export const UV_EAGAIN = -11;
 export const UV_EINPROGRESS = -115;

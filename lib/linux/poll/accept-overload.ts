@@ -10,7 +10,7 @@
 // ENFILE taken again by another process, ENOBUFS, ...) then pauses accepting
 // with a doubling backoff: a retry per backoff period, not per loop turn.
 import { debuglog } from 'node:util';
-import { binding } from './binding';
+import { binding } from '../../binding';
 
 const debug = debuglog('hvsock'); // NODE_DEBUG=hvsock, as NODE_DEBUG=net for Node's own
 
