@@ -11,7 +11,8 @@ import type * as stream from 'node:stream';
 import { invalidArgType } from './errors';
 import { kConnection } from './linux/poll/common';
 import { PollSocket } from './linux/poll/stream';
-import { describeEndpoint, VsockSocket, type VsockAddressInfo } from './handle/socket';
+import { describeEndpoint, type VsockAddressInfo } from './address/index';
+import { VsockSocket } from './handle/socket';
 
 /** Both ends of a vsock connection, as vsockAddressOf() reports them. */
 export interface VsockConnectionAddresses {

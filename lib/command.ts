@@ -2,7 +2,7 @@
 // hcsdiag, wsl.exe): execFile with a timeout, no shell, and failures turned
 // into ERR_HVSOCK_DISCOVERY errors that say which tool and why.
 import { execFile } from 'node:child_process';
-import { HvsockError, invalidArgType, outOfRange } from './errors';
+import { discoveryError, invalidArgType, outOfRange } from './errors';
 
 /** What a run produced; stdout as raw bytes (wsl.exe writes UTF-16LE). */
 export interface CommandResult {
@@ -12,14 +12,6 @@ export interface CommandResult {
 
 /** Runs `file args` and resolves with its output; rejects on any failure. */
 export type CommandRunner = (file: string, args: readonly string[], timeout: number) => Promise<CommandResult>;
-
-/** A discovery failure; `cause` holds the underlying error (ENOENT, exit code, ...). */
-export function discoveryError(message: string, cause?: unknown): HvsockError {
-  const error = new HvsockError('ERR_HVSOCK_DISCOVERY', message);
-  if (cause !== undefined) (error as { cause?: unknown }).cause = cause;
-  return error;
-}
-
 /** Output bytes as text: UTF-16LE when it looks like it (BOM, or NULs), else UTF-8. */
 export function decodeOutput(bytes: Buffer): string {
   const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes.length >= 2 && bytes.includes(0));

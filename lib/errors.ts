@@ -64,7 +64,7 @@ export class HvsockError extends Error {
 // Where users get stuck, by (syscall, code): the next step to take.
 function hintFor(syscall: string, code: string, address?: ErrorAddress): string | undefined {
   if (address?.hint !== undefined) return address.hint;
-  if (process.platform === 'win32') return windowsHint(syscall, code); // AF_HYPERV: lib/win/hints.ts
+  if (process.platform === 'win32') return windowsHint(syscall, code); // AF_HYPERV: lib/hints.ts
   if (code === 'EAFNOSUPPORT') {
     return 'this kernel has no vsock support (AF_VSOCK): load the vsock module, or run inside a VM with a vsock device';
   }
@@ -182,5 +182,34 @@ export function outOfRange(name: string, range: string, value: unknown): CodedRa
     `The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`,
   ) as CodedRangeError;
   error.code = 'ERR_OUT_OF_RANGE';
+  return error;
+}
+
+/** net's ERR_SERVER_ALREADY_LISTEN, for every server kind. */
+export function alreadyListening(): HvsockError {
+  return new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
+}
+
+/** The stream error for a write after end(), as Node's streams raise it. */
+export function writeAfterEnd(): Error & { code: string } {
+  return Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+}
+
+/**
+ * A failed syscall on an adopted descriptor, in Node's shape but naming the
+ * fd instead of an address (`getsockname EBADF fd 9`).
+ */
+export function fdError(status: number, syscall: string, fd: number): HvsockSystemError & { fd: number } {
+  const error = systemError(status, syscall) as HvsockSystemError & { fd: number };
+  error.message = `${syscall} ${error.code} fd ${fd}`;
+  if (error.code === 'EBADF') error.hint = 'not an open descriptor in this process';
+  error.fd = fd;
+  return error;
+}
+
+/** A discovery failure; `cause` holds the underlying error (ENOENT, exit code, ...). */
+export function discoveryError(message: string, cause?: unknown): HvsockError {
+  const error = new HvsockError('ERR_HVSOCK_DISCOVERY', message);
+  if (cause !== undefined) (error as { cause?: unknown }).cause = cause;
   return error;
 }

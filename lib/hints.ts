@@ -1,5 +1,5 @@
 // Where Windows users get stuck, by (syscall, code): the next step to take.
-// Used by systemError() in ../errors.ts on win32.
+// Used by systemError() in errors.ts on win32 (a leaf: imports nothing).
 
 export const HYPERV_MISSING =
   'no Hyper-V socket support (AF_HYPERV) here: is Hyper-V enabled? (Windows 10 / Server 2016 or later ' +

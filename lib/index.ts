@@ -1,4 +1,8 @@
 // hvsock: Hyper-V sockets and Linux AF_VSOCK as real net.Socket / net.Server.
+// The public entry, grouped by topic. Everything a user (or the CLI) needs is
+// exported from here; nothing below lib/ is public.
+
+// Addressing: VM ids, service ids, CIDs and ports, URIs, GUIDs.
 export {
   VmId,
   Cid,
@@ -10,10 +14,28 @@ export {
   formatEndpoint,
   type AddressOptions,
   type Endpoint,
+  type VsockAddressInfo,
 } from './address/index';
+export { parseAddress, formatAddress, type ParsedAddress } from './address/uri';
 export { isGuid, parseGuid, guidToBytes, guidFromBytes } from './address/guid';
+export { vsockAddressOf, type VsockConnectionAddresses } from './address-of';
+export { type HyperVAddressInfo } from './win/address';
+export { type HybridAddressOptions, DEFAULT_HANDSHAKE_TIMEOUT } from './hybrid/endpoint';
+
+// Errors.
 export { HvsockError, type HvsockErrorCode, type HvsockSystemError } from './errors';
-export { connect, createConnection, VsockSocket, type ConnectOptions, type HvsockSocket, type VsockAddressInfo } from './handle/socket';
+
+// Clients: connect(), its options, and the sockets it returns.
+export { connect, createConnection, type HvsockSocket } from './connect';
+export { type ConnectOptions } from './options';
+export { VsockSocket } from './handle/socket';
+export { type SocketSettings, type ConnectSettings, type HyperVSettings } from './settings';
+export { type IoPath } from './io-path';
+export { isRetryableConnectError, RETRYABLE_CONNECT_ERRORS, type RetryOptions, type RetryEvent } from './retry';
+export { createReconnectingClient, ReconnectingClient, type ReconnectingClientOptions } from './reconnect';
+export { HybridSocket, type HybridConnectOptions, type HybridAddressInfo, type HandshakeError } from './hybrid/connect';
+
+// Servers: createServer(), listen options, and the server kinds.
 export {
   createServer,
   VsockServer,
@@ -23,9 +45,11 @@ export {
   type HvsockServer,
   type SeqpacketServer,
 } from './server';
-// The poll-driven I/O path and SOCK_SEQPACKET message sockets.
+
+// The poll-driven I/O path and SOCK_SEQPACKET message sockets (Linux).
 export { PollSocket } from './linux/poll/stream';
 export { PollServer } from './linux/poll/server';
+export { type VsockEndpointGetters } from './linux/poll/common';
 export {
   SeqpacketSocket,
   type SeqpacketConnectOptions,
@@ -33,19 +57,12 @@ export {
   type MessageTooLargeError,
   type MessageTruncatedError,
 } from './linux/poll/seqpacket';
-export { type IoPath } from './io-path';
-export { type VsockEndpointGetters } from './linux/poll/common';
-export { type SocketSettings, type ConnectSettings } from './settings';
-export { getLocalCid } from './linux/local';
-export { vsockAddressOf, type VsockConnectionAddresses } from './address-of';
-// Windows hosts: Hyper-V service registration (lib/win/registry.ts).
-export { registerService, unregisterService, listServices, type ServiceRegistration } from './win/registry';
-export { type HyperVSettings } from './win/options';
-export { type HyperVAddressInfo } from './win/address';
-export { parseAddress, formatAddress, type ParsedAddress } from './address/uri';
-// Hybrid vsock: a VMM's Unix socket (Firecracker, Cloud Hypervisor, vhost-device-vsock, OpenVMM).
-export { HybridSocket, type HybridConnectOptions, type HybridAddressInfo, type HandshakeError } from './hybrid/connect';
-export { DEFAULT_HANDSHAKE_TIMEOUT, type HybridAddressOptions } from './hybrid/endpoint';
+
+// Adopted descriptors and systemd socket activation (Linux).
+export { socketFromFd, type FromFdOptions, type FdListenOptions } from './linux/fd';
+export { listenSystemd, systemdListenFds, type SystemdFd, type SystemdServer, type SystemdOptions } from './systemd';
+
+// Protocols over vsock: HTTP(S) agents, undici, any net.Server.
 export {
   createHttpAgent,
   createHttpsAgent,
@@ -55,11 +72,9 @@ export {
   type UndiciConnectOptions,
   type UndiciConnectCallback,
 } from './protocols/index';
-// p8: adopted descriptors and socket activation, reconnecting clients, discovery.
-export { socketFromFd, type FromFdOptions, type FdListenOptions } from './linux/fd';
-export { listenSystemd, systemdListenFds, type SystemdFd, type SystemdServer, type SystemdOptions } from './systemd';
-export { isRetryableConnectError, RETRYABLE_CONNECT_ERRORS, type RetryOptions, type RetryEvent } from './retry';
-export { createReconnectingClient, ReconnectingClient, type ReconnectingClientOptions } from './reconnect';
+
+// Discovery: this machine's CID and transports (Linux), VMs and services (Windows hosts).
+export { getLocalCid } from './linux/local';
 export { getTransportInfo, getWslVmId, TRANSPORT_MODULES, type TransportInfo, type TransportEntry, type TransportName } from './linux/discovery';
 export {
   listVms,
@@ -69,3 +84,4 @@ export {
   type ComputeSystem,
   type DiscoveryOptions,
 } from './win/host-discovery';
+export { registerService, unregisterService, listServices, type ServiceRegistration } from './win/registry';

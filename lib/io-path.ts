@@ -2,7 +2,7 @@
 //   'handle': the fd is adopted into Node's own Pipe/TCP handle (net.Socket,
 //             net.Server; fastest, native TLS). Rests on Node internals.
 //   'poll':   a uv_poll watcher on the fd plus non-blocking read/writev from
-//             the addon, exposed as a stream.Duplex (lib/poll-socket.ts).
+//             the addon, exposed as a stream.Duplex (lib/linux/poll/stream.ts).
 // Chosen per call by the `io` option, else by HVSOCK_IO in the environment,
 // else 'handle' when adoption works here (feature detection, never a Node
 // version check) and 'poll' when it does not.

@@ -7,7 +7,9 @@ import { EventEmitter } from 'node:events';
 import { invalidArgType } from './errors';
 import { pickRetryOptions, retryDelay, type RetryOptions, type RetryPolicy } from './retry';
 import type { HybridSocket } from './hybrid/connect';
-import { connect, type ConnectOptions, type VsockSocket } from './handle/socket';
+import { connect } from './connect';
+import type { VsockSocket } from './handle/socket';
+import type { ConnectOptions } from './options';
 
 export interface ReconnectingClientOptions extends Omit<ConnectOptions, 'retry' | 'signal'> {
   /** Retries of each (re)connect; attempts default to Infinity here. */

@@ -6,7 +6,7 @@
 // still works as createConnection for http.Agent and undici.
 import type { EventEmitter } from 'node:events';
 import { invalidArgType, outOfRange, type HvsockSystemError } from './errors';
-import { abortError } from './handle/socket';
+import { abortError } from './abort';
 
 /** connect()'s `retry` option. */
 export interface RetryOptions {

@@ -1,148 +1,46 @@
-// Servers: a bound vsock fd goes into Node's TCP(SERVER) handle and net's own
-// listen/accept machinery runs it; accepted sockets become VsockSockets.
+// createServer(): the public server dispatcher, and VsockServer, the
+// net.Server whose listen() validates its arguments once (lib/options.ts) and
+// hands them to one mechanism: hybrid vsock (lib/hybrid/listen.ts), Windows
+// AF_HYPERV (lib/win/server.ts), an adopted descriptor (lib/linux/fd.ts) or
+// a bound AF_VSOCK socket (lib/linux/listen.ts). Accepted sockets become
+// VsockSockets. The poll path and message servers are PollServers
+// (lib/linux/poll/server.ts).
 import * as net from 'node:net';
-import {
-  addressBuffer,
-  decodeEndpoint,
-  encodeEndpoint,
-  errorAddress,
-  resolveVsockAddress,
-  type AddressOptions,
-  type Endpoint,
-} from './address/index';
-import { binding, SOCKET_SEQPACKET, SOCKET_STREAM } from './binding';
-import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from './errors';
-import { adoptListener, handleOf, type StreamHandle } from './handle/handles';
-import { isFdListenOptions, listenFd, type FdListenOptions } from './linux/fd';
-import { applySettings, definedOnly, pickSocketSettings, type SocketSettings } from './settings';
-import { adoptAcceptedSocket, describeEndpoint, type VsockAddressInfo, type HvsockSocket, type VsockSocket } from './handle/socket';
+import { describeEndpoint, type Endpoint, type VsockAddressInfo } from './address/index';
 import { parseAddress } from './address/uri';
-import { adoptAcceptedConnection, hyperVServerAddress, listenHyperV } from './win/server';
-import { isHybridServer, listenHybrid } from './hybrid/listen';
+import { SOCKET_SEQPACKET } from './binding';
+import { invalidArgType } from './errors';
+import type { HvsockSocket } from './connect';
+import type { StreamHandle } from './handle/handles';
+import { adoptAcceptedSocket, type VsockSocket } from './handle/socket';
 import { isHybridAddress } from './hybrid/endpoint';
-
-const isWindows = process.platform === 'win32'; // AF_HYPERV: lib/win/server.ts
-import { pickIoPath, type IoPath } from './io-path';
+import { isHybridServer, listenHybrid } from './hybrid/listen';
+import { pickIoPath } from './io-path';
+import { isFdListenOptions, listenFd, type FdListenOptions } from './linux/fd';
+import { listenVsock } from './linux/listen';
 import { PollServer } from './linux/poll/server';
 import { acceptPollSocket, type PollSocket } from './linux/poll/stream';
-import { acceptSeqpacket, pickSocketType, type SeqpacketSocket } from './linux/poll/seqpacket';
+import { acceptSeqpacket, type SeqpacketSocket } from './linux/poll/seqpacket';
+import {
+  pickBacklog,
+  pickListenArguments,
+  pickSocketSettings,
+  pickSocketType,
+  rejectWindowsSeqpacket,
+  type ListenOptions,
+  type ServerOptions,
+} from './options';
+import type { SocketSettings } from './settings';
+import { adoptAcceptedConnection, hyperVServerAddress, listenHyperV } from './win/server';
 
-/** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
-export const DEFAULT_BACKLOG = 4096;
+const isWindows = process.platform === 'win32'; // AF_HYPERV: lib/win/server.ts
 
-export interface ServerOptions extends SocketSettings {
-  allowHalfOpen?: boolean;
-  pauseOnConnect?: boolean;
-  /** I/O path, as connect()'s `io` (lib/io-path.ts): 'poll' makes a PollServer. */
-  io?: IoPath;
-  /** 'stream' (default) or 'seqpacket': a server of SeqpacketSockets (lib/seqpacket.ts). */
-  type?: 'stream' | 'seqpacket';
-}
+export { DEFAULT_BACKLOG, type ListenOptions, type ServerOptions } from './options';
 
 /** What createServer() returns for streams: a net.Server, or a PollServer on the poll path. */
 export type HvsockServer = VsockServer | PollServer<PollSocket>;
 /** A server of SOCK_SEQPACKET message sockets. */
 export type SeqpacketServer = PollServer<SeqpacketSocket>;
-
-export interface ListenOptions extends AddressOptions, SocketSettings {
-  /** Pending-connection queue length (default 4096, capped by the kernel). */
-  backlog?: number;
-}
-
-/** A listening descriptor ready for server.listen(handle), or the error that stopped it. */
-export type OpenedListener = { handle: StreamHandle; local: Endpoint } | { error: HvsockSystemError };
-
-/** A bound, not yet listening descriptor, or the error that stopped it. */
-export type BoundSocket = { fd: number; local: Endpoint } | { error: HvsockSystemError };
-
-/**
- * socket + options + bind + getsockname. Shared with the poll path
- * (lib/poll-server.ts), which passes SOCKET_SEQPACKET for message servers.
- */
-export function openBoundSocket(endpoint: Endpoint, settings: SocketSettings, type = SOCKET_STREAM): BoundSocket {
-  const where = errorAddress(endpoint);
-  const native = binding();
-  const fd = native.socket(type);
-  if (fd < 0) return { error: systemError(fd, 'socket', where) };
-  const fail = (status: number, syscall: string): BoundSocket => {
-    native.close(fd);
-    return { error: systemError(status, syscall, where) };
-  };
-  const failure = applySettings(fd, settings);
-  if (failure) return fail(failure.status, failure.syscall);
-  // Reported as 'listen' like net does for its own bind step (EADDRINUSE).
-  const bound = native.bind(fd, encodeEndpoint(endpoint));
-  if (bound < 0) return fail(bound, 'listen');
-  const out = addressBuffer();
-  const named = native.getsockname(fd, out);
-  if (named < 0) return fail(named, 'getsockname');
-  return { fd, local: decodeEndpoint(out) };
-}
-
-/** socket + options + bind + adoption into a TCP(SERVER) handle. */
-export function openListener(endpoint: Endpoint, settings: SocketSettings): OpenedListener {
-  const bound = openBoundSocket(endpoint, settings);
-  if ('error' in bound) return bound;
-  const handle = adoptListener(bound.fd);
-  if (typeof handle === 'number') {
-    binding().close(bound.fd);
-    return { error: systemError(handle, 'open', errorAddress(endpoint)) };
-  }
-  return { handle, local: bound.local };
-}
-
-/** Validates listen()'s backlog (also for listen({ fd }) in fd.ts). */
-export function pickBacklog(backlog: unknown = DEFAULT_BACKLOG): number {
-  if (typeof backlog !== 'number') throw invalidArgType('options.backlog', 'of type number', backlog);
-  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
-    throw outOfRange('options.backlog', 'an integer >= 0 and <= 2147483647', backlog);
-  }
-  return backlog;
-}
-
-/** Validates listen() arguments. */
-export function pickListenArguments(
-  options: ListenOptions | number | string,
-  listeningListener: unknown,
-): { endpoint: Endpoint; backlog: number; settings: SocketSettings } {
-  let given: ListenOptions;
-  if (typeof options === 'number') given = { port: options };
-  else if (typeof options === 'string') given = parseAddress(options, 'options');
-  else given = options;
-  const endpoint = resolveVsockAddress(given, 'listen');
-  const settings = pickSocketSettings(given);
-  const backlog = pickBacklog(given.backlog);
-  if (listeningListener !== undefined && typeof listeningListener !== 'function') {
-    throw invalidArgType('listeningListener', 'of type function', listeningListener);
-  }
-  return { endpoint, backlog, settings };
-}
-
-/**
- * The listen step shared by VsockServer and listenOn(): validates the
- * arguments, opens the bound descriptor and gives its handle to net's own
- * listen(handle, backlog) through `listenHandle`, with the bound endpoint.
- * Failures to bind go out as 'error' on the next tick, as net reports them.
- */
-export function listenVsock(
-  server: net.Server,
-  options: ListenOptions | number | string,
-  listeningListener: unknown,
-  defaults: SocketSettings,
-  listenHandle: (handle: StreamHandle, backlog: number, local: Endpoint) => void,
-): void {
-  const { endpoint, backlog, settings } = pickListenArguments(options, listeningListener);
-  if (server.listening || handleOf(server)) {
-    throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
-  }
-  if (listeningListener) server.once('listening', listeningListener as () => void);
-  const opened = openListener(endpoint, { ...defaults, ...definedOnly(settings) });
-  if ('error' in opened) {
-    process.nextTick(() => server.emit('error', opened.error));
-    return;
-  }
-  listenHandle(opened.handle, backlog, opened.local);
-}
 
 const kLocal = Symbol('hvsock.serverLocal');
 
@@ -185,9 +83,9 @@ export class VsockServer extends net.Server {
       this[kLocal] = local;
       super.listen(handle, backlog);
     };
-    // listen({ fd }): adopt an inherited descriptor (lib/fd.ts).
+    // listen({ fd }): adopt an inherited descriptor (lib/linux/fd.ts).
     if (isFdListenOptions(options)) listenFd(this, options, pickBacklog(options.backlog), listeningListener, this.settings, listenHandle);
-    else listenVsock(this, options, listeningListener, this.settings, listenHandle);
+    else listenVsock(this, pickListenArguments(given, listeningListener), listeningListener, this.settings, listenHandle);
     return this;
   }
 
@@ -230,12 +128,10 @@ export function createServer(
   if (options !== undefined && (options === null || typeof options !== 'object')) {
     throw invalidArgType('options', 'of type object', options);
   }
-  // The poll path and message servers (lib/poll-server.ts, lib/seqpacket.ts).
+  // The poll path and message servers (lib/linux/poll/).
   const type = pickSocketType(options?.type);
-  if (type === 'seqpacket' && isWindows) {
-    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "type: 'seqpacket' is a Linux AF_VSOCK socket type");
-  }
   if (type === 'seqpacket') {
+    rejectWindowsSeqpacket();
     return new PollServer(acceptSeqpacket, options, connectionListener as (socket: SeqpacketSocket) => void, SOCKET_SEQPACKET);
   }
   if (pickIoPath(options?.io) === 'poll') {

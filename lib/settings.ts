@@ -1,8 +1,19 @@
-// Socket options that callers pass to connect() and listen(): validated here,
-// applied to a descriptor before it connects or binds.
+// Socket options that callers pass to connect() and listen(): their types,
+// the Linux buffer checks, and applying them to a descriptor before it
+// connects or binds. A leaf: the platform choice (which checks run) is
+// lib/options.ts's, the Windows checks lib/win/options.ts's.
 import { binding, VsockOption } from './binding';
 import { invalidArgType, outOfRange } from './errors';
-import { pickHyperVSettings, rejectWindowsOnly, type HyperVSettings } from './win/options';
+
+/** Options only Windows (AF_HYPERV) has. */
+export interface HyperVSettings {
+  /** HVSOCKET_CONNECTED_SUSPEND: keep the connection across a VM suspend/resume. */
+  connectedSuspend?: boolean;
+  /** HVSOCKET_CONTAINER_PASSTHRU: let a container's socket reach the VM / host directly. */
+  containerPassthru?: boolean;
+  /** HVSOCKET_HIGH_VTL: talk to the high virtual trust level of the partition. */
+  highVtl?: boolean;
+}
 
 /**
  * Per-socket tuning, for connect() and listen()/createServer(). The buffer
@@ -45,10 +56,8 @@ function positiveInteger(value: unknown, name: string, max: number): number | un
   return value;
 }
 
-/** Validates the buffer settings in `options` (throws typed errors). */
-export function pickSocketSettings(options: SocketSettings, name = 'options'): SocketSettings {
-  if (process.platform === 'win32') return pickHyperVSettings(options, false, name); // AF_HYPERV options
-  rejectWindowsOnly(options, name);
+/** Validates the Linux buffer settings in `options` (throws typed errors). */
+export function pickBufferSettings(options: SocketSettings, name: string): SocketSettings {
   return {
     bufferSize: positiveInteger(options.bufferSize, `${name}.bufferSize`, MAX_BUFFER),
     bufferMinSize: positiveInteger(options.bufferMinSize, `${name}.bufferMinSize`, MAX_BUFFER),
@@ -56,12 +65,9 @@ export function pickSocketSettings(options: SocketSettings, name = 'options'): S
   };
 }
 
-/** Validates buffer settings plus connectTimeout. */
-export function pickConnectSettings(options: ConnectSettings, name = 'options'): ConnectSettings {
-  return {
-    ...pickSocketSettings(options, name),
-    connectTimeout: positiveInteger(options.connectTimeout, `${name}.connectTimeout`, MAX_TIMEOUT_MS),
-  };
+/** Validates connectTimeout (Linux: SO_VM_SOCKETS_CONNECT_TIMEOUT, in ms). */
+export function pickConnectTimeout(options: ConnectSettings, name: string): number | undefined {
+  return positiveInteger(options.connectTimeout, `${name}.connectTimeout`, MAX_TIMEOUT_MS);
 }
 
 export interface AppliedFailure {

@@ -112,7 +112,7 @@ export function listenSystemd(
   const servers: SystemdServer[] = [];
   for (const inherited of systemdListenFds({ unsetEnvironment })) {
     if (!isVsockStream(inherited.fd) || binding().isListening?.(inherited.fd) !== 1) continue;
-    // Adopting an fd is done on the handle path (lib/fd.ts): a VsockServer.
+    // Adopting an fd is done on the handle path (lib/linux/fd.ts): a VsockServer.
     const server = createServer({ ...serverOptions, io: 'handle' }, connectionListener) as VsockServer;
     server.listen({ fd: inherited.fd, backlog });
     servers.push({ ...inherited, server });

@@ -201,7 +201,7 @@ Napi::Value StandInInet(const Napi::CallbackInfo& info) {
   return Status(info.Env(), fd >= 0 ? fd : -errno);
 }
 
-// Adopting inherited descriptors (lib/fd.ts). Linux-only plain syscalls,
+// Adopting inherited descriptors (lib/linux/fd.ts). Linux-only plain syscalls,
 // kept here rather than in hvsock.h so the Windows core need not grow them.
 // isListening(fd) -> 1 | 0 | -err (SO_ACCEPTCONN)
 Napi::Value IsListening(const Napi::CallbackInfo& info) {
@@ -284,7 +284,7 @@ class Addon : public Napi::Addon<Addon> {
  private:
 #ifndef _WIN32
   // reserve(hold) -> status: the environment's spare descriptor for the
-  // EMFILE trick (lib/accept-overload.ts), as libuv's emfile_fd ("/",
+  // EMFILE trick (lib/linux/poll/accept-overload.ts), as libuv's emfile_fd ("/",
   // read-only, close-on-exec). true opens it unless open (0 or -err);
   // false closes it, making room for one accept.
   Napi::Value Reserve(const Napi::CallbackInfo& info) {

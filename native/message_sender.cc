@@ -1,4 +1,4 @@
-// MessageSender: SOCK_SEQPACKET sends for lib/seqpacket.ts, each message one
+// MessageSender: SOCK_SEQPACKET sends for lib/linux/poll/seqpacket.ts, each message one
 // *blocking* send() on a thread of the socket's own.
 //
 // Why blocking: a non-blocking vsock SEQPACKET send (Linux 6.1) that runs out

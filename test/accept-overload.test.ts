@@ -2,7 +2,7 @@
 // with EMFILE: the server process (test/fixtures/emfile-server.js) fills its
 // descriptor table under a low `ulimit -n` while peers connect. Each kind
 // must stay bounded (CPU, 'error' count), close the queued peers, and serve
-// new ones once descriptors are free: the poll path (lib/accept-overload.ts),
+// new ones once descriptors are free: the poll path (lib/linux/poll/accept-overload.ts),
 // the seqpacket server (the same accept loop) and Node's own accept path on
 // an adopted vsock listener (libuv's uv__emfile_trick).
 import { once } from 'node:events';

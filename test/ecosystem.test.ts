@@ -1,4 +1,4 @@
-// The protocol helpers (lib/protocols.ts) and the wider ecosystem over real
+// The protocol helpers (lib/protocols/index.ts) and the wider ecosystem over real
 // AF_VSOCK in the rig's guest: http/https agents, listenOn(), undici, HTTP/2
 // and WebSocket (ws). One small exchange each: the guest runs under TCG.
 import { once } from 'node:events';

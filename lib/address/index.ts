@@ -1,5 +1,6 @@
 // Addressing: well-known VM ids, the VSOCK service-id template, and the
 // mapping of { vmId, serviceId } onto Linux { cid, port }.
+import type * as net from 'node:net';
 import { HvsockError, invalidArgType, invalidArgValue, outOfRange, type ErrorAddress } from '../errors';
 import { parseGuid } from './guid';
 
@@ -198,4 +199,17 @@ export function addressBuffer(): Uint8Array {
 export function decodeEndpoint(bytes: Uint8Array): Endpoint {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return endpointOf(view.getUint32(0, true), view.getUint32(4, true));
+}
+
+/** The address of one end of a vsock connection, as address() reports it. */
+export interface VsockAddressInfo extends net.AddressInfo {
+  cid: number;
+  port: number;
+  vmId: string | undefined;
+  serviceId: string;
+}
+
+/** address()-style info for an endpoint: `address` is the CID as text, family 'vsock'. */
+export function describeEndpoint(endpoint: Endpoint): VsockAddressInfo {
+  return { address: String(endpoint.cid), family: 'vsock', ...endpoint };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from '../handle/socket';
+import { connect } from '../index';
 import { addressArgument, CliError, connectedPeer, EXIT_USAGE, until, type Command, type Values } from './common';
 
 const MiB = 1024 * 1024;

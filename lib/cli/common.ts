@@ -3,7 +3,7 @@
 // (1 runtime failure, 2 usage).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type * as net from 'node:net';
-import { formatAddress, parseAddress, type ParsedAddress } from '../address/uri';
+import { formatAddress, parseAddress, type ParsedAddress } from '../index';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;

@@ -1,4 +1,4 @@
-import { connect } from '../handle/socket';
+import { connect } from '../index';
 import { addressArgument, until, type Command } from './common';
 import { pipeStdio } from './stdio';
 

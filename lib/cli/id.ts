@@ -1,5 +1,4 @@
-import { portFromServiceId, serviceIdFromPort } from '../address/index';
-import { getLocalCid } from '../linux/local';
+import { portFromServiceId, serviceIdFromPort, getLocalCid } from '../index';
 import { CliError, EXIT_USAGE, integerOption, type Command } from './common';
 
 export const idCommand: Command = {

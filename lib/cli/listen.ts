@@ -1,6 +1,5 @@
 import type * as net from 'node:net';
-import { createServer } from '../server';
-import { formatAddress } from '../address/uri';
+import { createServer, formatAddress } from '../index';
 import { addressArgument, note, peerName, until, type Command } from './common';
 import { pipeStdio } from './stdio';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type * as net from 'node:net';
-import { connect } from '../handle/socket';
+import { connect } from '../index';
 import { addressArgument, CliError, connectedPeer, integerOption, until, type Command } from './common';
 
 // Resolves with exactly `size` bytes from the socket (which must be flowing).

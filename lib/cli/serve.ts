@@ -5,8 +5,7 @@
 // connection, so a forgotten or hostile peer cannot hold the server's
 // descriptors and memory for ever.
 import type * as net from 'node:net';
-import { createServer } from '../server';
-import { formatAddress, type ParsedAddress } from '../address/uri';
+import { createServer, formatAddress, type ParsedAddress } from '../index';
 import { integerOption, note, peerName, until, type Command, type Options, type Values } from './common';
 
 export const DEFAULT_MAX_CONNECTIONS = 256;

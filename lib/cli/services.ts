@@ -1,5 +1,4 @@
-import { serviceIdFromPort } from '../address/index';
-import { listServices, registerService, unregisterService } from '../win/registry';
+import { serviceIdFromPort, listServices, registerService, unregisterService } from '../index';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, note, type Command } from './common';
 
 const ACTIONS = ['register', 'unregister', 'list'];

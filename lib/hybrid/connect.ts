@@ -14,7 +14,8 @@ import { constants } from 'node:os';
 import { HvsockError, invalidArgValue, systemError, type HvsockSystemError } from '../errors';
 import type { StreamHandle, ConnectRequest } from '../handle/handles';
 import { ConnectRetrier, pickRetryOptions } from '../retry';
-import { abortError, checkNetConnectOptions, destroyOnAbort, type ConnectOptions } from '../handle/socket';
+import { abortError, destroyOnAbort } from '../abort';
+import { checkNetConnectOptions, type ConnectOptions } from '../options';
 import {
   connectLine,
   formatHybrid,

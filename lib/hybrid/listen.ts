@@ -6,7 +6,7 @@
 import { lstat, unlink } from 'node:fs';
 import * as net from 'node:net';
 import { constants } from 'node:os';
-import { HvsockError, invalidArgType, systemError, type HvsockSystemError } from '../errors';
+import { alreadyListening, HvsockError, invalidArgType, systemError, type HvsockSystemError } from '../errors';
 import { adoptHybridAccepted, describeHybrid, type HybridAddressInfo } from './connect';
 import {
   hybridErrorAddress,
@@ -71,9 +71,7 @@ export function listenHybrid(server: net.Server, options: HybridAddressOptions, 
   if (process.platform === 'win32') {
     throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'hybrid vsock needs Unix domain sockets (Linux and macOS hosts)');
   }
-  if (server.listening || servers.get(server)?.listening === false) {
-    throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
-  }
+  if (server.listening || servers.get(server)?.listening === false) throw alreadyListening();
   if (listeningListener !== undefined && typeof listeningListener !== 'function') {
     throw invalidArgType('listeningListener', 'of type function', listeningListener);
   }

@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { binding } from '../binding';
-import { commandTimeout, decodeOutput, discoveryError, runCommand, type CommandRunner } from '../command';
-import { HvsockError } from '../errors';
+import { commandTimeout, decodeOutput, runCommand, type CommandRunner } from '../command';
+import { discoveryError, HvsockError } from '../errors';
 import { getLocalCid } from './local';
 
 /** The vsock transports Linux has, by the module that provides each. */

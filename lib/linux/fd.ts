@@ -9,11 +9,14 @@
 // when a check fails (a synchronous throw) or adoption itself fails (an
 // 'error' event), the descriptor is left open for the caller to close.
 import type * as net from 'node:net';
-import { addressBuffer, decodeEndpoint, errorAddress, PORT_ANY, type Endpoint } from '../address/index';
+import { errorAddress, PORT_ANY, type Endpoint } from '../address/index';
+import { readName } from '../address/names';
 import { binding } from '../binding';
-import { HvsockError, invalidArgType, outOfRange, systemError, type HvsockSystemError } from '../errors';
+import { UV_ENOTCONN, UV_ENOTSOCK } from '../errno';
+import { alreadyListening, fdError, HvsockError, invalidArgType, outOfRange, systemError } from '../errors';
 import { adoptListener, adoptStream, handleOf, type StreamHandle } from '../handle/handles';
-import { applySettings, pickSocketSettings, type SocketSettings } from '../settings';
+import { checkListener, pickSocketSettings } from '../options';
+import { applySettings, definedOnly, type SocketSettings } from '../settings';
 import { adoptAcceptedSocket, VsockSocket } from '../handle/socket';
 
 // Linux numbers, for messages only (the checks compare against the addon's constants).
@@ -26,8 +29,6 @@ const FAMILY_NAMES: Readonly<Record<number, string>> = {
   40: 'AF_VSOCK',
 };
 const TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 5: 'SOCK_SEQPACKET' };
-const ENOTSOCK = -88;
-const ENOTCONN = -107;
 
 /** What an adopted descriptor is expected to be. */
 type Role = 'stream' | 'listener';
@@ -40,16 +41,6 @@ function badFd(fd: number, found: string): HvsockError {
   return new HvsockError('ERR_HVSOCK_BAD_FD', `fd ${fd} ${found}`);
 }
 
-// A failed syscall on the descriptor itself, in Node's shape but naming the
-// fd instead of an address (`getsockname EBADF fd 9`).
-function fdError(status: number, syscall: string, fd: number): HvsockSystemError & { fd: number } {
-  const error = systemError(status, syscall) as HvsockSystemError & { fd: number };
-  error.message = `${syscall} ${error.code} fd ${fd}`;
-  if (error.code === 'EBADF') error.hint = 'not an open descriptor in this process';
-  error.fd = fd;
-  return error;
-}
-
 /** Validates the `fd` argument's type and range (synchronously, before any syscall). */
 export function validateFd(fd: unknown, name: string): number {
   if (typeof fd !== 'number') throw invalidArgType(name, 'of type number', fd);
@@ -60,12 +51,6 @@ export function validateFd(fd: unknown, name: string): number {
   return fd;
 }
 
-function readName(fd: number, peer: boolean): Endpoint | number {
-  const out = addressBuffer();
-  const status = peer ? binding().getpeername(fd, out) : binding().getsockname(fd, out);
-  return status < 0 ? status : decodeEndpoint(out);
-}
-
 /**
  * Checks that `fd` is a vsock stream socket in the state `role` needs, and
  * says what it found otherwise. Throws; never closes the descriptor.
@@ -74,7 +59,7 @@ export function checkVsockFd(fd: number, role: Role): Checked {
   const native = binding();
   const described = native.describe(fd);
   if (typeof described === 'number') {
-    if (described === ENOTSOCK) throw badFd(fd, 'is not a socket');
+    if (described === UV_ENOTSOCK) throw badFd(fd, 'is not a socket');
     throw fdError(described, 'getsockname', fd);
   }
   const [family, type] = described;
@@ -88,10 +73,10 @@ export function checkVsockFd(fd: number, role: Role): Checked {
   if (listening < 0) throw fdError(listening, 'getsockopt', fd);
   const local = readName(fd, false);
   if (typeof local === 'number') throw fdError(local, 'getsockname', fd);
-  const peer = listening ? ENOTCONN : readName(fd, true);
+  const peer = listening ? UV_ENOTCONN : readName(fd, true);
   if (role === 'stream') {
     if (listening) throw badFd(fd, 'is a listening socket: use server.listen({ fd })');
-    if (peer === ENOTCONN) throw badFd(fd, 'is not connected: adopt connected sockets only');
+    if (peer === UV_ENOTCONN) throw badFd(fd, 'is not connected: adopt connected sockets only');
     if (typeof peer === 'number') throw fdError(peer, 'getpeername', fd);
   } else {
     if (typeof peer !== 'number') throw badFd(fd, 'is a connected socket: use VsockSocket.fromFd()');
@@ -148,7 +133,7 @@ export function isFdListenOptions(options: unknown): options is FdListenOptions 
 
 /**
  * listen({ fd }) for VsockServer: the same contract as listenVsock() in
- * server.ts (validation throws, operational errors arrive as 'error'), for a
+ * lib/linux/listen.ts (validation throws, operational errors arrive as 'error'), for a
  * bound or listening AF_VSOCK stream descriptor.
  */
 export function listenFd(
@@ -160,13 +145,9 @@ export function listenFd(
   listenHandle: (handle: StreamHandle, backlog: number, local: Endpoint) => void,
 ): void {
   const fd = validateFd(options.fd, 'options.fd');
-  if (listeningListener !== undefined && typeof listeningListener !== 'function') {
-    throw invalidArgType('listeningListener', 'of type function', listeningListener);
-  }
-  if (server.listening || handleOf(server)) {
-    throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
-  }
-  const settings = definedSettings(pickSocketSettings(options));
+  checkListener('listeningListener', listeningListener);
+  if (server.listening || handleOf(server)) throw alreadyListening();
+  const settings = definedOnly(pickSocketSettings(options));
   const { local } = checkVsockFd(fd, 'listener');
   if (listeningListener) server.once('listening', listeningListener as () => void);
   const failure = applySettings(fd, { ...defaults, ...settings });
@@ -181,7 +162,6 @@ export function listenFd(
   listenHandle(handle, backlog, local);
 }
 
-// Only the settings given, so they override the server's defaults and no more.
-function definedSettings(settings: SocketSettings): SocketSettings {
-  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
-}
+// VsockSocket.fromFd() is this function; set here so that lib/handle/socket.ts
+// does not import the Linux adoption code back (it would be a cycle).
+VsockSocket.fromFd = socketFromFd as (fd: number, options?: FromFdOptions) => VsockSocket;

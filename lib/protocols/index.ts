@@ -7,12 +7,13 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import { Server } from 'node:net';
 import * as tls from 'node:tls';
-import { resolveVsockAddress, type Endpoint } from '../address/index';
+import { describeEndpoint, resolveVsockAddress, type Endpoint, type VsockAddressInfo } from '../address/index';
 import { invalidArgType } from '../errors';
 import { handleOf, type StreamHandle } from '../handle/handles';
-import { listenVsock, pickBacklog, type ListenOptions } from '../server';
-import { pickConnectSettings } from '../settings';
-import { adoptAcceptedSocket, connect, describeEndpoint, type ConnectOptions, type VsockAddressInfo } from '../handle/socket';
+import { connect } from '../connect';
+import { adoptAcceptedSocket } from '../handle/socket';
+import { listenVsock } from '../linux/listen';
+import { pickBacklog, pickConnectSettings, pickListenArguments, type ConnectOptions, type ListenOptions } from '../options';
 import { parseAddress } from '../address/uri';
 import { isHybridAddress, pickHandshakeTimeout, resolveHybridAddress } from '../hybrid/endpoint';
 import { listenHybrid } from '../hybrid/listen';
@@ -24,10 +25,10 @@ export type ConnectTarget = ConnectOptions | string;
 // the first request deep inside an agent.
 function checkTarget(target: ConnectTarget): ConnectOptions {
   const options: ConnectOptions = typeof target === 'string' ? parseAddress(target) : target;
-  if (options?.udsPath !== undefined) {
+  if (isHybridAddress(options)) {
     // Hybrid vsock (lib/hybrid/): the VMM's Unix socket and a guest port.
-    resolveHybridAddress({ ...options, udsPath: options.udsPath }, 'address');
-    pickHandshakeTimeout(options.connectTimeout, 'address.connectTimeout');
+    resolveHybridAddress(options, 'address');
+    pickHandshakeTimeout((options as ConnectOptions).connectTimeout, 'address.connectTimeout');
     return { ...options };
   }
   resolveVsockAddress(options, 'connect', 'address');
@@ -153,7 +154,7 @@ export function listenOn<T extends net.Server>(
     listenHybrid(server, given, pickBacklog((given as ListenOptions).backlog), listeningListener);
     return server;
   }
-  listenVsock(server, address, listeningListener, {}, (handle, backlog, local) => {
+  listenVsock(server, pickListenArguments(given, listeningListener), listeningListener, {}, (handle, backlog, local) => {
     if (!listened.has(server)) {
       // Before the server's own handler, which may wrap the socket (TLS).
       server.prependListener('connection', adoptAcceptedSocket);

@@ -40,7 +40,7 @@ export interface WinBinding {
   threadCount(): number;
   /** GetSystemDirectoryW (C:\Windows\System32), or a negative status. */
   systemDirectory(): string | number;
-  /** TEST-ONLY: an overlapped AF_INET socket (see lib/win/standin.ts), or a negative status. */
+  /** TEST-ONLY: an overlapped AF_INET socket (see lib/win/transport.ts), or a negative status. */
   standInInet(): number;
   registerService(serviceId: string, name: string): number;
   unregisterService(serviceId: string): number;

@@ -2,12 +2,14 @@
 // for by the environment's one connect-waiter thread (WSAEventSelect; honours
 // HVSOCKET_CONNECT_TIMEOUT), then is opened into
 // Node's TCP handle so that net's own connect path completes it: early
-// writes buffered, 'connect'/'ready', errors, as on Linux (lib/socket.ts).
+// writes buffered, 'connect'/'ready', errors, as on Linux (lib/linux/connect.ts).
 import type * as net from 'node:net';
 import { binding } from '../binding';
 import { HvsockError, systemError } from '../errors';
 import { followHandle, newTcpHandle, type ConnectRequest, type StreamHandle } from '../handle/handles';
-import { abortError, checkNetConnectOptions, destroyOnAbort, failedSocket, startNetConnect, type ConnectOptions } from '../handle/socket';
+import { abortError, destroyOnAbort } from '../abort';
+import { failedSocket, startNetConnect } from '../handle/socket';
+import { checkNetConnectOptions, type ConnectOptions } from '../options';
 import { encodeHvEndpoint, formatHvEndpoint, hvErrorAddress, resolveHyperVAddress, type HvEndpoint } from './address';
 import { winBinding, type NativeSocketThread } from './binding';
 import { applyHyperVSettings, pickHyperVSettings } from './options';
@@ -73,7 +75,7 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
   };
 }
 
-/** connect() for Windows; see connect() in lib/socket.ts. */
+/** connect() for Windows; see connectVsockStream() in lib/linux/connect.ts. */
 export function connectHyperV(options: ConnectOptions, connectListener?: () => void): HyperVSocket {
   const endpoint = resolveHyperVAddress(options, 'connect');
   const settings = pickHyperVSettings(options, true);

@@ -6,8 +6,8 @@
 // system directory (lib/win/system.ts), never by bare name; listen() runs
 // none of them.
 import { VmId } from '../address/index';
-import { commandTimeout, decodeOutput, discoveryError, runCommand, type CommandRunner } from '../command';
-import { HvsockError } from '../errors';
+import { commandTimeout, decodeOutput, runCommand, type CommandRunner } from '../command';
+import { discoveryError, HvsockError } from '../errors';
 import { systemTool } from './system';
 
 // The default runner: the tool by its absolute path under System32.

@@ -1,18 +1,10 @@
 // Hyper-V socket options (level HV_PROTOCOL_RAW): typed options of connect()
 // and listen() on Windows, validated here before any socket exists.
 import { HvsockError, invalidArgType, outOfRange } from '../errors';
-import type { AppliedFailure } from '../settings';
+import type { AppliedFailure, HyperVSettings } from '../settings';
 import { binding } from '../binding';
 
-/** Options only Windows (AF_HYPERV) has. */
-export interface HyperVSettings {
-  /** HVSOCKET_CONNECTED_SUSPEND: keep the connection across a VM suspend/resume. */
-  connectedSuspend?: boolean;
-  /** HVSOCKET_CONTAINER_PASSTHRU: let a container's socket reach the VM / host directly. */
-  containerPassthru?: boolean;
-  /** HVSOCKET_HIGH_VTL: talk to the high virtual trust level of the partition. */
-  highVtl?: boolean;
-}
+export type { HyperVSettings } from '../settings';
 
 /** HVSOCKET_* option names (hvsocket.h; HIGH_VTL is missing from mingw's copy). */
 const HvOption = Object.freeze({ CONNECT_TIMEOUT: 1, CONTAINER_PASSTHRU: 2, CONNECTED_SUSPEND: 4, HIGH_VTL: 8 });

@@ -8,10 +8,10 @@
 import type * as net from 'node:net';
 import { addressBuffer } from '../address/index';
 import { binding } from '../binding';
-import { HvsockError, invalidArgType, outOfRange } from '../errors';
+import { alreadyListening, HvsockError } from '../errors';
 import { followHandle, handleOf, newTcpHandle, type StreamHandle } from '../handle/handles';
 import { definedOnly } from '../settings';
-import { parseAddress } from '../address/uri';
+import { checkListener, listenTarget, pickBacklog } from '../options';
 import {
   decodeHvEndpoint,
   describeHvEndpoint,
@@ -26,7 +26,6 @@ import { applyHyperVSettings, pickHyperVSettings, type HyperVSettings } from './
 import { adoptAcceptedHyperV } from './socket';
 import { openSocket, usingStandIn } from './transport';
 
-const DEFAULT_BACKLOG = 4096;
 const kLocal = Symbol('hvsock.hvServerLocal');
 const kPeer = Symbol('hvsock.acceptedPeer');
 
@@ -94,26 +93,15 @@ export function listenHyperV(
   defaults: HyperVSettings,
   listenHandle: (handle: StreamHandle, backlog: number) => void,
 ): void {
-  let given: object;
-  if (typeof options === 'number') given = { port: options }; // rejected with a clear error just below
-  else if (typeof options === 'string') given = parseAddress(options, 'options');
-  else given = options;
+  const given: object = listenTarget(options); // a bare port is rejected with a clear error just below
   if ((given as { fd?: unknown }).fd !== undefined) {
     throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'listen({ fd }) adopts Linux AF_VSOCK descriptors; it is not available on Windows');
   }
   const endpoint = resolveHyperVAddress(given, 'listen');
   const settings = { ...defaults, ...definedOnly(pickHyperVSettings(given, false)) };
-  const { backlog = DEFAULT_BACKLOG } = given as { backlog?: unknown };
-  if (typeof backlog !== 'number') throw invalidArgType('options.backlog', 'of type number', backlog);
-  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
-    throw outOfRange('options.backlog', 'an integer >= 0 and <= 2147483647', backlog);
-  }
-  if (listeningListener !== undefined && typeof listeningListener !== 'function') {
-    throw invalidArgType('listeningListener', 'of type function', listeningListener);
-  }
-  if (server.listening || handleOf(server)) {
-    throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
-  }
+  const backlog = pickBacklog((given as { backlog?: unknown }).backlog);
+  checkListener('listeningListener', listeningListener);
+  if (server.listening || handleOf(server)) throw alreadyListening();
   if (listeningListener) server.once('listening', listeningListener as () => void);
   const fail = (error: Error): void => {
     process.nextTick(() => server.emit('error', error));
@@ -141,7 +129,7 @@ export function listenHyperV(
   (server as HvServer)[kLocal] = usingStandIn() ? decodeHvEndpoint(out, true) : endpoint;
   // WSL2 never connects to WILDCARD/CHILDREN listeners, but finding out means
   // running wsl.exe: listen() starts no process; warnIfWslMissesWildcard()
-  // (lib/hyperv-host.ts) is there for servers that want the check.
+  // (lib/win/host-discovery.ts) is there for servers that want the check.
   listenHandle(handle, backlog);
 }
 

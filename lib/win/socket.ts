@@ -1,8 +1,7 @@
 // Windows sockets: VsockSocket with Hyper-V addresses. The descriptor is an
 // AF_HYPERV SOCKET in Node's TCP handle; VM and service ids come from here.
 import * as net from 'node:net';
-import { addressBuffer } from '../address/index';
-import { binding } from '../binding';
+import { nameOrNone, readName } from '../address/names';
 import { handleOf } from '../handle/handles';
 import { VsockSocket } from '../handle/socket';
 import { decodeHvEndpoint, describeHvEndpoint, type HvEndpoint, type HyperVAddressInfo } from './address';
@@ -14,9 +13,7 @@ const kLocal = Symbol('hvsock.hvLocal');
 
 /** The endpoint a SOCKET's getsockname / getpeername reports, if any. */
 export function readHvName(fd: number, peer: boolean): HvEndpoint | undefined {
-  const out = addressBuffer();
-  const status = peer ? binding().getpeername(fd, out) : binding().getsockname(fd, out);
-  return status === 0 ? decodeHvEndpoint(out, usingStandIn()) : undefined;
+  return nameOrNone(readName(fd, peer, (bytes) => decodeHvEndpoint(bytes, usingStandIn())));
 }
 
 /**

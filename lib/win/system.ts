@@ -3,7 +3,7 @@
 // resolves starting in the current directory: a wsl.exe planted there would
 // run instead of the system's.
 import * as path from 'node:path';
-import { discoveryError } from '../command';
+import { discoveryError } from '../errors';
 import { winBinding } from './binding';
 
 /** The tools discovery runs, by name, relative to the system directory. */

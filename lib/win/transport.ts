@@ -1,5 +1,5 @@
 // Which socket Windows code makes: AF_HYPERV, or (TEST-ONLY, switched by
-// lib/win/standin.ts) an AF_INET loopback stand-in that runs the very same
+// setInetStandInForTesting() below, which test/win/ calls) an AF_INET loopback stand-in that runs the very same
 // socket threads, handle adoption and net machinery where there is no
 // Hyper-V (Wine in CI).
 import { binding, SOCKET_STREAM } from '../binding';

@@ -2,12 +2,12 @@
 // beyond PollConnection: the vsock address getters, net's idle timeout and
 // the connect-time plumbing (validation done, descriptor opened, errors).
 import type { EventEmitter } from 'node:events';
-import { errorAddress, type Endpoint } from '../../address/index';
+import { describeEndpoint, errorAddress, type Endpoint, type VsockAddressInfo } from '../../address/index';
 import { binding } from '../../binding';
 import { invalidArgType, outOfRange, systemError } from '../../errors';
 import type { PollConnection } from './connection';
 import { applySettings, type ConnectSettings } from '../../settings';
-import { describeEndpoint, type VsockAddressInfo } from '../../handle/socket';
+
 
 export const kConnection = Symbol('hvsock.pollConnection');
 

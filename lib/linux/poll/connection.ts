@@ -2,12 +2,11 @@
 // descriptor, the uv_poll watcher that owns it, the read/write interest set,
 // the non-blocking connect, and the vsock addresses. PollSocket (a stream)
 // and SeqpacketSocket (messages) each hold one; policy stays in them.
-import { decodeEndpoint, addressBuffer, encodeEndpoint, type Endpoint } from '../../address/index';
+import { encodeEndpoint, type Endpoint } from '../../address/index';
+import { nameOrNone, readName } from '../../address/names';
+import { UV_EINPROGRESS } from '../../errno';
 import { binding, optionValue, POLL_READABLE, POLL_WRITABLE, VsockOption, type NativePoller } from '../../binding';
 
-export const UV_EAGAIN = -11;
-export const UV_EINPROGRESS = -115;
-export const UV_ENOTCONN = -107;
 
 export interface ConnectionEvents {
   readable(): void;
@@ -17,12 +16,6 @@ export interface ConnectionEvents {
    * SO_ERROR where it has one; or (syscall 'poll') the watcher failed to start.
    */
   failed(status: number, syscall?: string): void;
-}
-
-function readName(fd: number, peer: boolean): Endpoint | undefined {
-  const out = addressBuffer();
-  const status = peer ? binding().getpeername(fd, out) : binding().getsockname(fd, out);
-  return status === 0 ? decodeEndpoint(out) : undefined;
 }
 
 export class PollConnection {
@@ -113,14 +106,14 @@ export class PollConnection {
 
   /** This end's address as the kernel reports it, read once connected. */
   localEndpoint(): Endpoint | undefined {
-    if (this.local === undefined && !this.connecting && this.poller !== null) this.local = readName(this.fd, false);
+    if (this.local === undefined && !this.connecting && this.poller !== null) this.local = nameOrNone(readName(this.fd, false));
     return this.local;
   }
 
   /** Fills peer and local from the kernel (accepted sockets). */
   learnNames(): void {
-    this.peer = readName(this.fd, true);
-    this.local = readName(this.fd, false);
+    this.peer = nameOrNone(readName(this.fd, true));
+    this.local = nameOrNone(readName(this.fd, false));
   }
 
   /** A SOL_VSOCK value (buffer size, connect timeout) while open. */

@@ -21,8 +21,9 @@ import { kMaxLength } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { errorAddress, type Endpoint } from '../../address/index';
 import { binding, POLL_READABLE, SOCKET_SEQPACKET, type NativeMessageSender } from '../../binding';
-import { HvsockError, invalidArgType, invalidArgValue, systemError, type HvsockSystemError } from '../../errors';
-import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './connection';
+import { HvsockError, invalidArgType, invalidArgValue, systemError, writeAfterEnd, type HvsockSystemError } from '../../errors';
+import { UV_EAGAIN, UV_EMSGSIZE, UV_ENOMEM, UV_ENOTCONN } from '../../errno';
+import { PollConnection } from './connection';
 import {
   IdleTimer,
   installEndpointGetters,
@@ -31,8 +32,10 @@ import {
   openClientFd,
   type VsockEndpointGetters,
 } from './common';
-import type { PollConnectRequest } from './stream';
-import { abortError, destroyOnAbort, type ConnectOptions, type VsockAddressInfo } from '../../handle/socket';
+import type { VsockConnectRequest } from '../../options';
+import { abortError, destroyOnAbort } from '../../abort';
+import type { VsockAddressInfo } from '../../address/index';
+import type { ConnectOptions } from '../../options';
 
 /** Messages received per readiness event before yielding to the loop. */
 const MESSAGES_PER_EVENT = 64;
@@ -40,8 +43,6 @@ const MESSAGES_PER_EVENT = 64;
 const DEFAULT_RECEIVE_BUFFER = 256 * 1024;
 /** Queued bytes at which send() starts returning false. */
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
-const UV_ENOMEM = -12;
-const UV_EMSGSIZE = -90;
 
 /** connect() options for a message socket. */
 export interface SeqpacketConnectOptions extends ConnectOptions {
@@ -261,7 +262,7 @@ export class SeqpacketSocket extends EventEmitter {
     if (this.destroyed || this.writeEnded) {
       const error = this.destroyed
         ? new HvsockError('ERR_SOCKET_CLOSED', 'Socket is closed')
-        : Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+        : writeAfterEnd();
       process.nextTick(() => this.report(error, callback));
       return false;
     }
@@ -480,7 +481,7 @@ function failedSeqpacket(allowHalfOpen: boolean | undefined, error: Error): Seqp
 }
 
 /** Opens and starts connecting a SeqpacketSocket (arguments already validated by connect()). */
-export function connectSeqpacket(request: PollConnectRequest, listener?: () => void): SeqpacketSocket {
+export function connectSeqpacket(request: VsockConnectRequest, listener?: () => void): SeqpacketSocket {
   if (request.signal?.aborted) return failedSeqpacket(request.allowHalfOpen, abortError(request.signal));
   const fd = openClientFd(SOCKET_SEQPACKET, request.endpoint, request.settings);
   if (fd instanceof Error) return failedSeqpacket(request.allowHalfOpen, fd);

@@ -3,7 +3,7 @@
 // new fds to a factory (PollSocket for streams, SeqpacketSocket for
 // messages). Mirrors net.Server's surface and close() semantics: stops
 // accepting at once, 'close' once the last connection has closed. Accept
-// failures (EMFILE, ...) are bounded: lib/accept-overload.ts.
+// failures (EMFILE, ...) are bounded: lib/linux/poll/accept-overload.ts.
 import { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import {
@@ -14,14 +14,14 @@ import {
   shedQueued,
   UV_ECONNABORTED,
 } from './accept-overload';
-import { addressBuffer, errorAddress, type Endpoint } from '../../address/index';
+import { addressBuffer, describeEndpoint, errorAddress, type Endpoint, type VsockAddressInfo } from '../../address/index';
 import { binding, POLL_READABLE, SOCKET_STREAM, type NativePoller } from '../../binding';
-import { HvsockError, invalidArgType, systemError } from '../../errors';
+import { alreadyListening, HvsockError, invalidArgType, systemError } from '../../errors';
 import { isFdListenOptions, type FdListenOptions } from '../fd';
-import { UV_EAGAIN } from './connection';
-import { openBoundSocket, pickListenArguments, type ListenOptions } from '../../server';
-import { definedOnly, pickSocketSettings, type SocketSettings } from '../../settings';
-import { describeEndpoint, type VsockAddressInfo } from '../../handle/socket';
+import { UV_EAGAIN } from '../../errno';
+import { openBoundSocket } from '../listen';
+import { pickListenArguments, pickSocketSettings, type ListenOptions } from '../../options';
+import { definedOnly, type SocketSettings } from '../../settings';
 
 const debug = debuglog('hvsock');
 /** Accepts per readiness event before yielding to the loop (it fires again: level-triggered). */
@@ -50,7 +50,7 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
   private readonly settings: SocketSettings;
   private refed = true;
   private closing = false;
-  /** Set while accepting is paused after a failed accept (lib/accept-overload.ts). */
+  /** Set while accepting is paused after a failed accept (lib/linux/poll/accept-overload.ts). */
   private retryTimer: NodeJS.Timeout | null = null;
   /** Consecutive failed accepts; 0 once a connection is accepted again. */
   private failures = 0;
@@ -75,14 +75,12 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
 
   /** As VsockServer#listen(): options, a port number or a URI; errors as 'error'. */
   listen(options: ListenOptions | FdListenOptions | number | string = {}, listeningListener?: () => void): this {
-    // Descriptor adoption (lib/fd.ts) is built on the handle path.
+    // Descriptor adoption (lib/linux/fd.ts) is built on the handle path.
     if (isFdListenOptions(options)) {
       throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "listen({ fd }) needs the 'handle' I/O path: createServer({ io: 'handle' })");
     }
     const { endpoint, backlog, settings } = pickListenArguments(options, listeningListener);
-    if (this.poller !== null) {
-      throw new HvsockError('ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.');
-    }
+    if (this.poller !== null) throw alreadyListening();
     if (listeningListener) this.once('listening', listeningListener);
     const bound = openBoundSocket(endpoint, { ...this.settings, ...definedOnly(settings) }, this.socketType);
     if ('error' in bound) {

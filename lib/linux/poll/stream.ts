@@ -9,7 +9,8 @@ import { Duplex } from 'node:stream';
 import { errorAddress, type Endpoint } from '../../address/index';
 import { binding, POLL_READABLE, POLL_WRITABLE, SOCKET_STREAM } from '../../binding';
 import { HvsockError, systemError } from '../../errors';
-import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './connection';
+import { UV_EAGAIN, UV_ENOTCONN } from '../../errno';
+import { PollConnection } from './connection';
 import {
   IdleTimer,
   installEndpointGetters,
@@ -18,8 +19,9 @@ import {
   openClientFd,
   type VsockEndpointGetters,
 } from './common';
-import type { ConnectSettings } from '../../settings';
-import { abortError, destroyOnAbort, type VsockAddressInfo } from '../../handle/socket';
+import { abortError, destroyOnAbort } from '../../abort';
+import type { VsockAddressInfo } from '../../address/index';
+import type { VsockConnectRequest } from '../../options';
 
 /** Bytes asked of one read(): what libuv gives Node's own streams. */
 const READ_CHUNK = 64 * 1024;
@@ -333,17 +335,8 @@ export function failedPollSocket(options: PollSocketOptions, error: Error): Poll
   return socket;
 }
 
-/** connect()'s options as the poll path takes them (validated by connect()). */
-export interface PollConnectRequest {
-  endpoint: Endpoint;
-  settings: ConnectSettings;
-  allowHalfOpen?: boolean;
-  timeout?: number;
-  signal?: AbortSignal;
-}
-
 /** Opens and starts connecting a PollSocket (arguments already validated). */
-export function connectPollSocket(request: PollConnectRequest, listener?: () => void): PollSocket {
+export function connectPollSocket(request: VsockConnectRequest, listener?: () => void): PollSocket {
   const options = { allowHalfOpen: request.allowHalfOpen };
   // Aborted already: no descriptor is ever made, so nothing reaches the peer.
   if (request.signal?.aborted) return failedPollSocket(options, abortError(request.signal));
