@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureAptTool } from '../test/vm/setup.mjs';
+import { ensureAptTool } from './lib/apt.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 ensureAptTool('cmake', 'cmake');

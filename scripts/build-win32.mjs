@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureAptTool } from '../test/vm/setup.mjs';
+import { ensureAptTool } from './lib/apt.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const scratch = join(root, '.cache', 'win32-build');

@@ -12,8 +12,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arm64NodeCommand } from '../test/pack/arm64-node.mjs';
-import { ensureAptTool } from '../test/vm/setup.mjs';
+import { arm64NodeCommand } from './lib/arm64-node.mjs';
+import { ensureAptTool } from './lib/apt.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (message) => process.stderr.write(`[prebuild] ${message}\n`);

@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureAptTool } from '../../test/vm/setup.mjs';
+import { ensureAptTool } from '../../scripts/lib/apt.mjs';
 import { binary as cBinary } from './c-loop.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

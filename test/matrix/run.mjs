@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureNode, MATRIX_VERSIONS } from './nodes.mjs';
+import { ensureNode, MATRIX_VERSIONS } from '../../scripts/lib/nodes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const binaries = MATRIX_VERSIONS.map((version) => ensureNode(root, version));

@@ -5,9 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { aptHas, aptUpdate, ensureAptTool, run, SetupError, which } from '../../scripts/lib/apt.mjs';
 import { chardev, cpio, dir, file } from './initramfs.mjs';
+
+export { ensureAptTool, SetupError };
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 export const projectRoot = join(here, '..', '..');
@@ -35,52 +38,7 @@ export const L2_MODULES = [
 const MODULE_SETS = { order: MODULES, 'order-vhost': VHOST_MODULES, 'order-l2': L2_MODULES };
 const ALL_MODULES = [...new Set(Object.values(MODULE_SETS).flat())];
 
-export class SetupError extends Error {}
-
 const log = (msg) => process.stderr.write(`[vm] ${msg}\n`);
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'buffer', maxBuffer: 1 << 30, ...opts });
-  if (r.error) throw new SetupError(`cannot run ${cmd}: ${r.error.message}`);
-  if (r.status !== 0 && !opts.allowFail) {
-    throw new SetupError(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
-  }
-  return r;
-}
-
-const which = (name) =>
-  (process.env.PATH ?? '').split(delimiter).map((d) => join(d, name)).find((p) => existsSync(p));
-
-// Two rig runs setting up at once (or a concurrent apt) would otherwise fail on the dpkg lock.
-const APT_WAIT = ['-o', 'DPkg::Lock::Timeout=300'];
-
-let aptUpdated = false;
-function aptUpdate() {
-  if (aptUpdated) return;
-  log('apt-get update');
-  run('apt-get', ['update', '-q', ...APT_WAIT]);
-  aptUpdated = true;
-}
-
-/** Has apt a candidate for the package? If not, refresh the lists once and ask again. */
-function aptHas(pkg) {
-  const ask = () => /Candidate: (?!\(none\))/.test(run('apt-cache', ['policy', pkg]).stdout.toString());
-  if (ask()) return true;
-  aptUpdate();
-  return ask();
-}
-
-/** The path of `binary`, installing the Debian package `pkg` when it is missing. */
-export function ensureAptTool(binary, pkg) {
-  const found = which(binary);
-  if (found) return found;
-  if (!aptHas(pkg)) throw new SetupError(`apt has no package ${pkg}`);
-  log(`installing ${pkg}`);
-  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...APT_WAIT, pkg], {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  return which(binary) ?? (() => { throw new SetupError(`${binary} still missing after installing ${pkg}`); })();
-}
 
 const ensureQemu = () => ensureAptTool('qemu-system-x86_64', 'qemu-system-x86');
 

