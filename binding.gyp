@@ -12,7 +12,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
       "conditions": [
-        ["OS=='linux' and cross_win==0", {"sources": ["native/hvsock_linux.cc", "native/poller.cc", "native/io.cc", "native/io_linux.cc", "native/message_sender.cc"]}],
+        ["OS=='linux' and cross_win==0", {"sources": ["native/hvsock_linux.cc", "native/addon_poller.cc", "native/addon_io.cc", "native/io_linux.cc", "native/addon_message_sender.cc"]}],
         ["OS=='win' or cross_win==1", {
           "sources": [
             "native/hvsock_win32.cc",

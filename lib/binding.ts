@@ -96,7 +96,7 @@ export interface NativeBinding {
   describe(fd: number): [number, number] | number;
   /** The local CID from /dev/vsock, or a negative status. */
   localCid(): number;
-  // The poll-driven path's data calls (native/io.cc; Linux only so far).
+  // The poll-driven path's data calls (native/addon_io.cc; Linux only so far).
   /** Reads into `buffer` from its start: bytes, 0 at end of stream, or a negative status (EAGAIN included). */
   read?(fd: number, buffer: Uint8Array): number;
   /** One gather write (one message on SEQPACKET): bytes accepted, possibly short, or a negative status. */
@@ -104,7 +104,7 @@ export interface NativeBinding {
   /** One recvmsg(): bytes stored or a negative status; flagsOut[0] = msg_flags. */
   recvmsg?(fd: number, buffer: Uint8Array, flagsOut: Int32Array): number;
   /**
-   * SOCK_SEQPACKET sends on a thread of the socket's own (native/message_sender.cc):
+   * SOCK_SEQPACKET sends on a thread of the socket's own (native/addon_message_sender.cc):
    * each message one blocking send(), on a dup of the fd (which must be
    * blocking: setBlocking). Throws if the fd cannot be duplicated.
    */

@@ -1,72 +1,44 @@
-// Node glue for hvsock.h: converts arguments, calls the core, returns the
+// Node glue for hvsock.h (the syscall core: hvsock_linux.cc, hvsock_win32.cc,
+// io_linux.cc): converts arguments, calls the core, returns the
 // integer status. Validation and every decision live in lib/ (TypeScript);
 // arguments here are trusted to have the documented types.
 #include <napi.h>
 #include <string.h>
 
+#include "glue.h"
 #include "hvsock.h"
 
 #ifdef _WIN32
 #include "addon_win32.h"  // Windows: socket threads, registry, stand-in (binding.win)
 #else
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <sys/socket.h>  // AF_* / SOCK_* for the constants
 
-#include "poller.h"
+#include "addon_poller.h"
+#include "io.h"
 #endif
 
 namespace hvsock {
 #ifndef _WIN32
-// native/io.cc: read/writev/recvmsg for the poll-driven path (lib/poll-*.ts).
+// native/addon_io.cc: read/writev/recvmsg for the poll-driven path (lib/linux/poll/).
 void DefineIo(Napi::Env env, Napi::Object exports, Napi::Object constants);
 #endif
 namespace {
 
-// Addresses cross the boundary as 40-byte arrays: cid (u32 LE), port (u32
-// LE), vm id (16 bytes), service id (16 bytes), as in struct hvsock_addr.
-constexpr size_t kAddressBytes = 40;
-
-uint32_t ReadU32(const uint8_t* p) {
-  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
-
-void WriteU32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = uint8_t(v >> (8 * i));
-}
+using glue::Fd;
+using glue::Int;
+using glue::Status;
 
 hvsock_addr DecodeAddress(const Napi::Value& value) {
   hvsock_addr addr;
   memset(&addr, 0, sizeof addr);
   Napi::Uint8Array bytes = value.As<Napi::Uint8Array>();
-  if (bytes.ByteLength() < kAddressBytes) return addr;
-  const uint8_t* p = bytes.Data();
-  addr.cid = ReadU32(p);
-  addr.port = ReadU32(p + 4);
-  memcpy(addr.vm_id, p + 8, 16);
-  memcpy(addr.service_id, p + 24, 16);
+  if (bytes.ByteLength() >= glue::kAddressBytes) glue::DecodeAddress(bytes.Data(), &addr);
   return addr;
 }
 
 void EncodeAddress(const hvsock_addr& addr, const Napi::Value& value) {
   Napi::Uint8Array bytes = value.As<Napi::Uint8Array>();
-  if (bytes.ByteLength() < kAddressBytes) return;
-  uint8_t* p = bytes.Data();
-  WriteU32(p, addr.cid);
-  WriteU32(p + 4, addr.port);
-  memcpy(p + 8, addr.vm_id, 16);
-  memcpy(p + 24, addr.service_id, 16);
-}
-
-hvsock_fd Fd(const Napi::Value& value) {
-  return static_cast<hvsock_fd>(value.As<Napi::Number>().Int64Value());
-}
-
-int Int(const Napi::Value& value) { return value.As<Napi::Number>().Int32Value(); }
-
-Napi::Number Status(Napi::Env env, int64_t status) {
-  return Napi::Number::New(env, static_cast<double>(status));
+  if (bytes.ByteLength() >= glue::kAddressBytes) glue::EncodeAddress(addr, bytes.Data());
 }
 
 // socket(type) -> fd | -err
@@ -185,11 +157,10 @@ Napi::Value LocalCid(const Napi::CallbackInfo& info) {
 // type 2, a SOCK_SEQPACKET pair for message-socket tests) and an unbound
 // AF_INET socket (to learn the TCP handle constructor). No traffic.
 Napi::Value StandInPair(const Napi::CallbackInfo& info) {
-  int fds[2];
-  int type = info.Length() > 0 && info[0].IsNumber() && Int(info[0]) == HVSOCK_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM;
-  if (socketpair(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
-    return Status(info.Env(), -errno);
-  }
+  hvsock_fd fds[2];
+  int type = info.Length() > 0 && info[0].IsNumber() ? Int(info[0]) : HVSOCK_STREAM;
+  int rc = hvsock_standin_pair(type, fds);
+  if (rc != 0) return Status(info.Env(), rc);
   Napi::Array out = Napi::Array::New(info.Env(), 2);
   out.Set(0u, Napi::Number::New(info.Env(), fds[0]));
   out.Set(1u, Napi::Number::New(info.Env(), fds[1]));
@@ -197,29 +168,22 @@ Napi::Value StandInPair(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value StandInInet(const Napi::CallbackInfo& info) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  return Status(info.Env(), fd >= 0 ? fd : -errno);
+  hvsock_fd fd = 0;
+  int rc = hvsock_standin_inet(&fd);
+  return Status(info.Env(), rc == 0 ? fd : rc);
 }
 
-// Adopting inherited descriptors (lib/linux/fd.ts). Linux-only plain syscalls,
-// kept here rather than in hvsock.h so the Windows core need not grow them.
+// Adopting inherited descriptors (lib/linux/fd.ts): Linux-only calls of
+// io.h, so the Windows core need not grow them.
 // isListening(fd) -> 1 | 0 | -err (SO_ACCEPTCONN)
 Napi::Value IsListening(const Napi::CallbackInfo& info) {
-  int value = 0;
-  socklen_t len = sizeof value;
-  if (getsockopt(Int(info[0]), SOL_SOCKET, SO_ACCEPTCONN, &value, &len) != 0) {
-    return Status(info.Env(), -errno);
-  }
-  return Status(info.Env(), value != 0 ? 1 : 0);
+  return Status(info.Env(), hvsock_is_listening(Fd(info[0])));
 }
 
 // setCloexec(fd) -> status: an inherited descriptor is not close-on-exec;
 // once owned it must not leak into our own children (as sd_listen_fds does).
 Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
-  int fd = Int(info[0]);
-  int flags = fcntl(fd, F_GETFD);
-  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) return Status(info.Env(), -errno);
-  return Status(info.Env(), 0);
+  return Status(info.Env(), hvsock_set_cloexec(Fd(info[0])));
 }
 #endif
 
@@ -269,7 +233,7 @@ class Addon : public Napi::Addon<Addon> {
 #endif
                 });
 #ifndef _WIN32
-    DefineIo(env, exports, constants);  // the poll path's data calls (native/io.cc)
+    DefineIo(env, exports, constants);  // the poll path's data calls (native/addon_io.cc)
 #endif
   }
 
@@ -277,7 +241,7 @@ class Addon : public Napi::Addon<Addon> {
   // The environment's spare descriptor is closed with the environment (a
   // terminated Worker runs no JS that could close it).
   ~Addon() {
-    if (reserve_fd_ >= 0) close(reserve_fd_);
+    if (reserve_fd_ >= 0) hvsock_close(reserve_fd_);
   }
 #endif
 
@@ -290,10 +254,13 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value Reserve(const Napi::CallbackInfo& info) {
     bool hold = info[0].ToBoolean().Value();
     if (hold && reserve_fd_ < 0) {
-      reserve_fd_ = open("/", O_RDONLY | O_CLOEXEC);
-      if (reserve_fd_ < 0) return Status(info.Env(), -errno);
+      int rc = hvsock_open_reserve(&reserve_fd_);
+      if (rc != 0) {
+        reserve_fd_ = -1;
+        return Status(info.Env(), rc);
+      }
     } else if (!hold && reserve_fd_ >= 0) {
-      close(reserve_fd_);
+      hvsock_close(reserve_fd_);
       reserve_fd_ = -1;
     }
     return Status(info.Env(), 0);

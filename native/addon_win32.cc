@@ -35,12 +35,16 @@
 #include <atomic>
 #include <vector>
 
+#include "addon_callback.h"
+#include "glue.h"
 #include "hvsock_win32.h"
 
 namespace hvsock {
 namespace {
 
-constexpr size_t kAddressBytes = 40;  // struct hvsock_addr as addon.cc encodes it
+using glue::DecodeAddress;
+using glue::EncodeAddress;
+using glue::kAddressBytes;  // struct hvsock_addr as glue.h encodes it
 
 // A listener's accepted connections not yet taken by the JS thread. While
 // this many wait, the accept thread stops accepting and the kernel's backlog
@@ -49,21 +53,6 @@ constexpr int kMaxQueuedAccepts = 128;
 
 // How often the waits look at the sockets themselves (see hvsock_win32.h).
 constexpr DWORD kRecheckMs = 250;
-
-void EncodeAddress(const hvsock_addr& addr, uint8_t* p) {
-  for (int i = 0; i < 4; i++) p[i] = uint8_t(addr.cid >> (8 * i));
-  for (int i = 0; i < 4; i++) p[4 + i] = uint8_t(addr.port >> (8 * i));
-  memcpy(p + 8, addr.vm_id, 16);
-  memcpy(p + 24, addr.service_id, 16);
-}
-
-void DecodeAddress(const uint8_t* p, hvsock_addr* addr) {
-  memset(addr, 0, sizeof *addr);
-  for (int i = 0; i < 4; i++) addr->cid |= uint32_t(p[i]) << (8 * i);
-  for (int i = 0; i < 4; i++) addr->port |= uint32_t(p[4 + i]) << (8 * i);
-  memcpy(addr->vm_id, p + 8, 16);
-  memcpy(addr->service_id, p + 24, 16);
-}
 
 // One result: a connect outcome, or an accepted client / an accept error.
 struct Delivery {
@@ -521,18 +510,8 @@ class SocketThread : public Napi::ObjectWrap<SocketThread> {
     }
     EncodeAddress(d->peer, static_cast<uint8_t*>(bytes));
     delete d;  // the client fd now belongs to JS
-    napi_value result = nullptr;
-    if (napi_make_callback(env, s->context, global, callback, 4, argv, &result) != napi_ok) {
-      // As Poller::Deliver: a throw in the callback becomes 'uncaughtException'.
-      bool pending = false;
-      napi_value error = nullptr;
-      if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
-          napi_get_and_clear_last_exception(env, &error) == napi_ok) {
-        napi_valuetype type = napi_undefined;
-        napi_typeof(env, error, &type);
-        if (type != napi_undefined && type != napi_null) napi_fatal_exception(env, error);
-      }
-    }
+    // As Poller::Deliver: a throw in the callback becomes 'uncaughtException'.
+    CallIntoJs(env, s->context, global, callback, 4, argv);
     napi_close_handle_scope(env, scope);
   }
 

@@ -2,6 +2,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -53,3 +54,58 @@ int64_t hvsock_recvmsg(hvsock_fd fd, uint8_t* base, size_t len, int* flags) {
 }
 
 size_t hvsock_max_bufs(void) { return IOV_MAX; }
+
+int64_t hvsock_send_message(hvsock_fd fd, const uint8_t* base, size_t len) {
+  ssize_t n;
+  do {
+    n = send(fd, base, len, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return n >= 0 ? n : -errno;
+}
+
+int hvsock_set_blocking(hvsock_fd fd, int blocking) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return -errno;
+  int next = blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK);
+  if (next != flags && fcntl(fd, F_SETFL, next) != 0) return -errno;
+  return 0;
+}
+
+int hvsock_dup_cloexec(hvsock_fd fd, hvsock_fd* out) {
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return -errno;
+  *out = copy;
+  return 0;
+}
+
+int hvsock_is_listening(hvsock_fd fd) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &len) != 0) return -errno;
+  return value != 0 ? 1 : 0;
+}
+
+int hvsock_set_cloexec(hvsock_fd fd) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) return -errno;
+  return 0;
+}
+
+int hvsock_standin_pair(int type, hvsock_fd fds[2]) {
+  int kind = type == HVSOCK_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM;
+  return socketpair(AF_UNIX, kind | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0 ? 0 : -errno;
+}
+
+int hvsock_standin_inet(hvsock_fd* out) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  *out = fd;
+  return 0;
+}
+
+int hvsock_open_reserve(hvsock_fd* out) {
+  int fd = open("/", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  *out = fd;
+  return 0;
+}

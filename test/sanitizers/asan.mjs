@@ -37,8 +37,8 @@ import { asanAddon, asanDir, buildAsan } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_FILES = ['test/socket.test.ts', 'test/server.test.ts', 'test/lifecycle.test.ts', 'test/seqpacket.test.ts'];
-// A second pass with HVSOCK_IO=poll: the stream poll path (native/io.cc
-// read/writev, native/poller.cc, the accept loop and its EMFILE handling),
+// A second pass with HVSOCK_IO=poll: the stream poll path (native/addon_io.cc
+// read/writev, native/addon_poller.cc, the accept loop and its EMFILE handling),
 // which the default pass reaches only through seqpacket. The overload test's
 // server children inherit LD_PRELOAD and the sanitizer build.
 const POLL_FILES = ['test/socket.test.ts', 'test/accept-overload.test.ts'];

@@ -5,7 +5,7 @@
 //   - Pollers: readable events, stop/start, ref/unref, release, close, and
 //     pollers dropped without close() (finalizer path);
 //   - vsock listeners: socket/bind/getsockname/listen/close (allowed on the host);
-//   - message senders (native/message_sender.cc) on stand-in SEQPACKET pairs:
+//   - message senders (native/addon_message_sender.cc) on stand-in SEQPACKET pairs:
 //     messages through, a send stalled on a peer that reads nothing and
 //     freed by destroy(), a sender dropped unused (finalizer path);
 //   - a Worker that loads the addon, opens pollers and senders with a send

@@ -4,7 +4,7 @@
 // because a stream would merge and split messages.
 //
 // Sending: each message is one blocking send() on the socket's own sender
-// thread (native/message_sender.cc), never on libuv's threadpool and never
+// thread (native/addon_message_sender.cc), never on libuv's threadpool and never
 // on the loop thread, because a non-blocking seqpacket send on Linux 6.1
 // that runs out of peer credit mid-message returns EAGAIN after part of the
 // message went out, and resending merges the two at the peer (measured;

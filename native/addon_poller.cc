@@ -1,6 +1,6 @@
-#include "poller.h"
+#include "addon_poller.h"
 
-#include "callback.h"
+#include "addon_callback.h"
 #include "hvsock.h"
 
 namespace hvsock {

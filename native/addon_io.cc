@@ -1,25 +1,22 @@
 // Node glue for io.h: the data calls of the poll-driven path. Arguments are
 // trusted to have the documented types (lib/ validates); results are numbers.
-#include "io.h"
-
 #include <napi.h>
-#include <sys/socket.h>
+#include <sys/socket.h>  // MSG_TRUNC for the constants
 
 #include <vector>
+
+#include "glue.h"
+#include "io.h"
 
 namespace hvsock {
 namespace {
 
-hvsock_fd FdOf(const Napi::Value& value) {
-  return static_cast<hvsock_fd>(value.As<Napi::Number>().Int64Value());
-}
-
-Napi::Number Result(Napi::Env env, int64_t n) { return Napi::Number::New(env, static_cast<double>(n)); }
+using glue::Fd;
 
 // read(fd, buffer) -> bytes | 0 (end) | -err; fills buffer from its start.
 Napi::Value Read(const Napi::CallbackInfo& info) {
   Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
-  return Result(info.Env(), hvsock_read(FdOf(info[0]), buf.Data(), buf.ByteLength()));
+  return glue::Status(info.Env(), hvsock_read(Fd(info[0]), buf.Data(), buf.ByteLength()));
 }
 
 // writev(fd, buffers[]) -> bytes accepted | -err. One message on SEQPACKET.
@@ -33,7 +30,7 @@ Napi::Value Writev(const Napi::CallbackInfo& info) {
     bufs[i].base = buf.Data();
     bufs[i].len = buf.ByteLength();
   }
-  return Result(info.Env(), hvsock_writev(FdOf(info[0]), bufs.data(), bufs.size()));
+  return glue::Status(info.Env(), hvsock_writev(Fd(info[0]), bufs.data(), bufs.size()));
 }
 
 // recvmsg(fd, buffer, flagsOut: Int32Array) -> bytes | -err; flagsOut[0] = msg_flags.
@@ -41,14 +38,14 @@ Napi::Value RecvMsg(const Napi::CallbackInfo& info) {
   Napi::Uint8Array buf = info[1].As<Napi::Uint8Array>();
   Napi::Int32Array flags_out = info[2].As<Napi::Int32Array>();
   int flags = 0;
-  int64_t n = hvsock_recvmsg(FdOf(info[0]), buf.Data(), buf.ByteLength(), &flags);
+  int64_t n = hvsock_recvmsg(Fd(info[0]), buf.Data(), buf.ByteLength(), &flags);
   if (flags_out.ElementLength() > 0) flags_out[0] = flags;
-  return Result(info.Env(), n);
+  return glue::Status(info.Env(), n);
 }
 
 }  // namespace
 
-void DefineMessageSender(Napi::Env env, Napi::Object exports);  // native/message_sender.cc
+void DefineMessageSender(Napi::Env env, Napi::Object exports);  // native/addon_message_sender.cc
 
 // Adds the io functions to the addon's exports and MSG_TRUNC to its constants.
 void DefineIo(Napi::Env env, Napi::Object exports, Napi::Object constants) {

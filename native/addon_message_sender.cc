@@ -27,17 +27,15 @@
 // thread then exits and the loop joins it, closes the dup and the uv_async,
 // and frees the state (which outlives the JS wrapper). No JS runs after
 // close() or teardown.
-#include <errno.h>
-#include <fcntl.h>
 #include <napi.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
 #include <uv.h>
 
 #include <deque>
 #include <vector>
 
-#include "callback.h"
+#include "addon_callback.h"
+#include "io.h"
 
 namespace hvsock {
 namespace {
@@ -113,11 +111,7 @@ void Run(void* data) {
     s->queue.pop_front();
     s->in_flight = true;
     uv_mutex_unlock(&s->mutex);
-    ssize_t n;
-    do {
-      n = send(s->fd, message.data(), message.size(), MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    int64_t result = n >= 0 ? n : -errno;
+    int64_t result = hvsock_send_message(s->fd, message.data(), message.size());
     uv_mutex_lock(&s->mutex);
     s->in_flight = false;
     s->results.push_back(result);
@@ -140,7 +134,7 @@ void OnClosed(uv_handle_t* handle) {
 // the dup or the handle.
 void Finish(SenderState* s) {
   if (s->started) uv_thread_join(&s->thread);
-  close(s->fd);
+  hvsock_close(s->fd);
   uv_close(reinterpret_cast<uv_handle_t*>(&s->async), OnClosed);
 }
 
@@ -199,10 +193,11 @@ MessageSender::MessageSender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
     Napi::Error::New(env, "no event loop for this environment").ThrowAsJavaScriptException();
     return;
   }
-  int copy = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) {
+  hvsock_fd copy = -1;
+  int rc = hvsock_dup_cloexec(info[0].As<Napi::Number>().Int32Value(), &copy);
+  if (rc != 0) {
     Napi::Error error = Napi::Error::New(env, "dup");
-    error.Set("errno", Napi::Number::New(env, -errno));
+    error.Set("errno", Napi::Number::New(env, rc));
     error.Set("syscall", Napi::String::New(env, "dup"));
     error.ThrowAsJavaScriptException();
     return;
@@ -272,11 +267,7 @@ Napi::Value MessageSender::Close(const Napi::CallbackInfo& info) {
 Napi::Value SetBlocking(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   bool blocking = info[1].ToBoolean().Value();
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0) return Napi::Number::New(info.Env(), -errno);
-  int next = blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK);
-  if (next != flags && fcntl(fd, F_SETFL, next) != 0) return Napi::Number::New(info.Env(), -errno);
-  return Napi::Number::New(info.Env(), 0);
+  return Napi::Number::New(info.Env(), hvsock_set_blocking(fd, blocking ? 1 : 0));
 }
 
 }  // namespace
