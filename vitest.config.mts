@@ -7,8 +7,8 @@ import { defineConfig } from 'vitest/config';
 // New host-only files are named *.host.test.ts. test/win/ runs under Wine with
 // node --test (test/win/run.mjs), never under vitest.
 const HOST_TESTS = [
-  'test/address.test.ts',
-  'test/uri.test.ts',
+  'test/address/address.test.ts',
+  'test/address/uri.test.ts',
   'test/faults.test.ts',
   'test/fuzz.test.ts',
   'test/**/*.host.test.ts',

@@ -6,7 +6,7 @@
 // out without its end-of-message mark, and there is no way to learn how much
 // (no SIOCOUTQ for vsock before 6.9; poll's POLLOUT means "1 byte of
 // credit"); a resend then arrives merged with that part as one message
-// (test/probes/seqpacket-kernel.c, test/seqpacket.test.ts). Only a blocking
+// (test/probes/seqpacket-kernel.c, test/linux/poll/seqpacket.test.ts). Only a blocking
 // send waits for credit inside the kernel and keeps the message whole.
 //
 // Why a thread per socket, not libuv's threadpool: a peer that never reads

@@ -7,7 +7,7 @@ const root = process.cwd();
 const extraNodes = process.argv.slice(2);
 // The real-socket suites, minus the two 1 GiB transfers (minutes under TCG;
 // the main run covers them).
-const suites = ['test/socket.test.ts', 'test/server.test.ts', 'test/protocols.test.ts', 'test/lifecycle.test.ts', 'test/ecosystem.test.ts', 'test/faults.test.ts', 'test/fd.test.ts', 'test/retry.test.ts'];
+const suites = ['test/socket.test.ts', 'test/server.test.ts', 'test/protocols/protocols.test.ts', 'test/lifecycle.test.ts', 'test/protocols/ecosystem.test.ts', 'test/faults.test.ts', 'test/linux/fd.test.ts', 'test/retry.test.ts'];
 const skipBulk = ['-t', '^(?!.*1 GiB)'];
 
 function withNode(binary, extraEnv = {}) {

@@ -36,12 +36,12 @@ import { fileURLToPath } from 'node:url';
 import { asanAddon, asanDir, buildAsan } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const DEFAULT_FILES = ['test/socket.test.ts', 'test/server.test.ts', 'test/lifecycle.test.ts', 'test/seqpacket.test.ts'];
+const DEFAULT_FILES = ['test/socket.test.ts', 'test/server.test.ts', 'test/lifecycle.test.ts', 'test/linux/poll/seqpacket.test.ts'];
 // A second pass with HVSOCK_IO=poll: the stream poll path (native/addon_io.cc
 // read/writev, native/addon_poller.cc, the accept loop and its EMFILE handling),
 // which the default pass reaches only through seqpacket. The overload test's
 // server children inherit LD_PRELOAD and the sanitizer build.
-const POLL_FILES = ['test/socket.test.ts', 'test/accept-overload.test.ts'];
+const POLL_FILES = ['test/socket.test.ts', 'test/linux/poll/accept-overload.test.ts'];
 // The 1 GiB transfers run through Node's own Pipe handle, not the addon, and
 // take minutes under TCG with the ASan allocator: the main suite covers them.
 const SKIP_BULK = ['-t', '^(?!.*1 GiB)'];

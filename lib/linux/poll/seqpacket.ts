@@ -8,7 +8,7 @@
 // on the loop thread, because a non-blocking seqpacket send on Linux 6.1
 // that runs out of peer credit mid-message returns EAGAIN after part of the
 // message went out, and resending merges the two at the peer (measured;
-// test/probes/seqpacket-kernel.c, test/seqpacket.test.ts). A peer that
+// test/probes/seqpacket-kernel.c, test/linux/poll/seqpacket.test.ts). A peer that
 // never reads stalls only its own socket; destroy() (or a 'timeout'
 // handler calling it) wakes the blocked send. send() copies the message
 // before it returns: the caller may reuse, transfer or detach its buffer.
@@ -255,7 +255,7 @@ export class SeqpacketSocket extends EventEmitter {
     if (callback !== undefined && typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback);
     // vsock has no empty messages: the kernel sends nothing for a 0-byte
     // SEQPACKET send (and returns 0), so the peer would never see it, and a
-    // 0-byte recvmsg() always means the peer's end (test/seqpacket.test.ts).
+    // 0-byte recvmsg() always means the peer's end (test/linux/poll/seqpacket.test.ts).
     if (message.byteLength === 0) {
       throw invalidArgValue('data', '<empty>', 'must not be empty (vsock delivers no 0-byte message)');
     }

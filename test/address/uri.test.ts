@@ -1,7 +1,7 @@
 // Address URIs: parseAddress / formatAddress, and connect()/listen() taking
 // them. Pure: nothing here connects (bad URIs fail before a socket exists).
 import { describe, expect, it } from 'vitest';
-import { hvsock } from './helpers/hvsock';
+import { hvsock } from '../helpers/hvsock';
 
 const { parseAddress, formatAddress, VmId, Cid, PORT_ANY, serviceIdFromPort } = hvsock;
 const SERVICE = '0a1b2c3d-1111-2222-3333-444455556666';

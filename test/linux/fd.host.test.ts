@@ -9,16 +9,16 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installFakeBinding } from './helpers/fake-binding';
-import { hvsock } from './helpers/hvsock';
+import { installFakeBinding } from '../helpers/fake-binding';
+import { hvsock } from '../helpers/hvsock';
 
 const load = createRequire(__filename);
-const native: import('../lib/binding').NativeBinding = load('../dist/binding.js').binding();
-const { encodeEndpoint }: typeof import('../lib/address/index') = load('../dist/address/index.js');
-const systemd: typeof import('../lib/systemd') = load('../dist/systemd.js');
-const hyperv: typeof import('../lib/win/host-discovery') = load('../dist/win/host-discovery.js');
-const discovery: typeof import('../lib/linux/discovery') = load('../dist/linux/discovery.js');
-const retry: typeof import('../lib/retry') = load('../dist/retry.js');
+const native: import('../../lib/binding').NativeBinding = load('../../dist/binding.js').binding();
+const { encodeEndpoint }: typeof import('../../lib/address/index') = load('../../dist/address/index.js');
+const systemd: typeof import('../../lib/systemd') = load('../../dist/systemd.js');
+const hyperv: typeof import('../../lib/win/host-discovery') = load('../../dist/win/host-discovery.js');
+const discovery: typeof import('../../lib/linux/discovery') = load('../../dist/linux/discovery.js');
+const retry: typeof import('../../lib/retry') = load('../../dist/retry.js');
 
 describe('parseListenFds() (sd_listen_fds rules)', () => {
   const pid = 4242;
@@ -73,7 +73,7 @@ describe('systemdListenFds() with a huge LISTEN_FDS', () => {
       process.env.LISTEN_FDS = '2147483640';
       const started = Date.now();
       try {
-        require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))}).systemdListenFds();
+        require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'index.js'))}).systemdListenFds();
         console.log(JSON.stringify({ ok: true }));
       } catch (error) {
         console.log(JSON.stringify({ code: error.code, message: error.message, ms: Date.now() - started }));

@@ -1,7 +1,7 @@
 // Addressing: GUIDs, well-known ids, the VSOCK template, {vmId, serviceId} ->
 // {cid, port} mapping and argument validation. Pure: no sockets.
 import { describe, expect, it } from 'vitest';
-import { hvsock } from './helpers/hvsock';
+import { hvsock } from '../helpers/hvsock';
 
 const { VmId, Cid, serviceIdFromPort, portFromServiceId, isGuid, parseGuid, guidToBytes, guidFromBytes } = hvsock;
 

@@ -7,10 +7,10 @@
 // an adopted vsock listener (libuv's uv__emfile_trick).
 import { once } from 'node:events';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertInTestGuest } from './helpers/guest';
-import { closed, deadline, startEmfileServer, trackClose, type EmfileChild } from './helpers/emfile';
-import { hvsock } from './helpers/hvsock';
-import { freshPort } from './helpers/streams';
+import { assertInTestGuest } from '../../helpers/guest';
+import { closed, deadline, startEmfileServer, trackClose, type EmfileChild } from '../../helpers/emfile';
+import { hvsock } from '../../helpers/hvsock';
+import { freshPort } from '../../helpers/streams';
 
 const CLIENTS = 4;
 

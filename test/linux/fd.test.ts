@@ -9,14 +9,14 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertInTestGuest } from './helpers/guest';
-import { hvsock } from './helpers/hvsock';
-import { freshPort, readAll } from './helpers/streams';
+import { assertInTestGuest } from '../helpers/guest';
+import { hvsock } from '../helpers/hvsock';
+import { freshPort, readAll } from '../helpers/streams';
 
 const load = createRequire(__filename);
-const native: import('../lib/binding').NativeBinding = load('../dist/binding.js').binding();
-const { encodeEndpoint, addressBuffer }: typeof import('../lib/address/index') = load('../dist/address/index.js');
-const FIXTURE = path.join(__dirname, 'fixtures', 'fd-child.js');
+const native: import('../../lib/binding').NativeBinding = load('../../dist/binding.js').binding();
+const { encodeEndpoint, addressBuffer }: typeof import('../../lib/address/index') = load('../../dist/address/index.js');
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'fd-child.js');
 const { Cid } = hvsock;
 
 beforeAll(() => assertInTestGuest());

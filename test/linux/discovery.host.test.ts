@@ -7,14 +7,14 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hvsock } from './helpers/hvsock';
+import { hvsock } from '../helpers/hvsock';
 
 const load = createRequire(__filename);
-const discovery: typeof import('../lib/linux/discovery') = load('../dist/linux/discovery.js');
-const hyperv: typeof import('../lib/win/host-discovery') = load('../dist/win/host-discovery.js');
-type CommandRunner = import('../lib/command').CommandRunner;
+const discovery: typeof import('../../lib/linux/discovery') = load('../../dist/linux/discovery.js');
+const hyperv: typeof import('../../lib/win/host-discovery') = load('../../dist/win/host-discovery.js');
+type CommandRunner = import('../../lib/command').CommandRunner;
 
-const FIXTURES = path.join(__dirname, 'fixtures', 'discovery');
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'discovery');
 const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
 const json = (name: string) => JSON.parse(fixture(name));
 

@@ -11,10 +11,10 @@ import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertInTestGuest } from './helpers/guest';
-import { hvsock } from './helpers/hvsock';
-import { muxerModule, tempDir, type GuestBridge, type Muxer, type Variant } from './helpers/hybrid';
-import { freshPort, listenOnFreshPort, readAll, sendPattern } from './helpers/streams';
+import { assertInTestGuest } from '../helpers/guest';
+import { hvsock } from '../helpers/hvsock';
+import { muxerModule, tempDir, type GuestBridge, type Muxer, type Variant } from '../helpers/hybrid';
+import { freshPort, listenOnFreshPort, readAll, sendPattern } from '../helpers/streams';
 
 const SOCAT = '/usr/bin/socat';
 const MiB = 1024 ** 2;

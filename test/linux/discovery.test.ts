@@ -3,8 +3,8 @@
 // and there is no wslinfo.
 import { readFileSync } from 'node:fs';
 import { beforeAll, expect, it } from 'vitest';
-import { assertInTestGuest } from './helpers/guest';
-import { hvsock } from './helpers/hvsock';
+import { assertInTestGuest } from '../helpers/guest';
+import { hvsock } from '../helpers/hvsock';
 
 beforeAll(() => assertInTestGuest());
 

@@ -11,11 +11,11 @@ import type { TLSSocket } from 'node:tls';
 import { Agent as UndiciAgent, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { assertInTestGuest } from './helpers/guest';
-import { hvsock } from './helpers/hvsock';
-import { freshPort, listenOnFreshPort, readAll } from './helpers/streams';
+import { assertInTestGuest } from '../helpers/guest';
+import { hvsock } from '../helpers/hvsock';
+import { freshPort, listenOnFreshPort, readAll } from '../helpers/streams';
 
-const fixtures = path.join(__dirname, 'fixtures');
+const fixtures = path.join(__dirname, '..', 'fixtures');
 const key = readFileSync(path.join(fixtures, 'tls-key.pem'));
 const cert = readFileSync(path.join(fixtures, 'tls-cert.pem'));
 

@@ -6,11 +6,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertInTestGuest } from './helpers/guest';
-import { hvsock } from './helpers/hvsock';
-import { freshPort, listenOnFreshPort, readAll } from './helpers/streams';
+import { assertInTestGuest } from '../helpers/guest';
+import { hvsock } from '../helpers/hvsock';
+import { freshPort, listenOnFreshPort, readAll } from '../helpers/streams';
 
-const fixtures = path.join(__dirname, 'fixtures');
+const fixtures = path.join(__dirname, '..', 'fixtures');
 const key = readFileSync(path.join(fixtures, 'tls-key.pem'));
 const cert = readFileSync(path.join(fixtures, 'tls-cert.pem'));
 

@@ -2,7 +2,7 @@
 // socketpairs (lib/testing/standin.ts): AF_UNIX keeps message boundaries and its
 // blocking sends wait while the peer reads nothing, as vsock's do, so the
 // thread, lifetime and buffer-ownership rules are checked here at native
-// speed; test/seqpacket.test.ts runs the same socket over real vsock.
+// speed; test/linux/poll/seqpacket.test.ts runs the same socket over real vsock.
 import { spawnSync } from 'node:child_process';
 import { pbkdf2 } from 'node:crypto';
 import * as dns from 'node:dns';
@@ -14,13 +14,13 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import type { NativeBinding } from '../lib/binding';
+import type { NativeBinding } from '../../../lib/binding';
 
 const load = createRequire(__filename);
-const address: typeof import('../lib/address/index') = load('../dist/address/index.js');
-const bindingModule: typeof import('../lib/binding') = load('../dist/binding.js');
-const standin: typeof import('../lib/testing/standin') = load('../dist/testing/standin.js');
-const seqpacket: typeof import('../lib/linux/poll/seqpacket') = load('../dist/linux/poll/seqpacket.js');
+const address: typeof import('../../../lib/address/index') = load('../../../dist/address/index.js');
+const bindingModule: typeof import('../../../lib/binding') = load('../../../dist/binding.js');
+const standin: typeof import('../../../lib/testing/standin') = load('../../../dist/testing/standin.js');
+const seqpacket: typeof import('../../../lib/linux/poll/seqpacket') = load('../../../dist/linux/poll/seqpacket.js');
 
 type Socket = InstanceType<typeof seqpacket.SeqpacketSocket>;
 
@@ -219,7 +219,7 @@ describe('process exit with seqpacket sends blocked', () => {
   for (const how of ['exit', 'sigterm']) {
     it(`${how === 'exit' ? 'process.exit()' : 'a SIGTERM handler calling process.exit()'} returns promptly`, () => {
       const started = Date.now();
-      const run = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'exit-blocked-sends.js'), 'standin', how], {
+      const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'exit-blocked-sends.js'), 'standin', how], {
         encoding: 'utf8',
         timeout: 10_000,
         killSignal: 'SIGKILL', // a hung exit may have SIGTERM handled

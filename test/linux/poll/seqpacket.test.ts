@@ -10,17 +10,17 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertInTestGuest } from './helpers/guest';
-import { hvsock } from './helpers/hvsock';
-import { freshPort } from './helpers/streams';
+import { assertInTestGuest } from '../../helpers/guest';
+import { hvsock } from '../../helpers/hvsock';
+import { freshPort } from '../../helpers/streams';
 
-import type { SeqpacketServer } from '../lib/index';
+import type { SeqpacketServer } from '../../../lib/index';
 
 type Message = InstanceType<typeof hvsock.SeqpacketSocket>;
 const load = createRequire(__filename);
 // The same module instances the package uses (require('hvsock') resolves to dist/ too).
-const bindingModule: typeof import('../lib/binding') = load('../dist/binding.js');
-const pollCommon: typeof import('../lib/linux/poll/common') = load('../dist/linux/poll/common.js');
+const bindingModule: typeof import('../../../lib/binding') = load('../../../dist/binding.js');
+const pollCommon: typeof import('../../../lib/linux/poll/common') = load('../../../dist/linux/poll/common.js');
 
 // Descriptors: test/setup/fd-check.ts compares this file's before/after lists
 // (sockets only in a worker thread, as under the sanitizer run's threads pool).
@@ -356,7 +356,7 @@ describe('seqpacket failures', () => {
 
 describe('seqpacket lifecycle', () => {
   it('examples/seqpacket.js runs and prints each message whole', () => {
-    const run = spawnSync(process.execPath, [path.join(__dirname, '..', 'examples', 'seqpacket.js'), String(freshPort())], {
+    const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', '..', 'examples', 'seqpacket.js'), String(freshPort())], {
       encoding: 'utf8',
       timeout: 30_000,
     });
@@ -372,7 +372,7 @@ describe('seqpacket lifecycle', () => {
         // children skip the leak scan (ASan's error checks stay on).
         const asan = process.env.ASAN_OPTIONS;
         const env = asan ? { ...process.env, ASAN_OPTIONS: `${asan}:detect_leaks=0` } : process.env;
-        const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'exit-blocked-sends.js'), String(freshPort()), how, kind], { env });
+        const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'exit-blocked-sends.js'), String(freshPort()), how, kind], { env });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));
@@ -397,7 +397,7 @@ describe('seqpacket lifecycle', () => {
   });
 
   it('a Worker terminated with sends blocked in the kernel: no crash, no hang, no leaked fds', () => {
-    const run = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-seqpacket.js'), String(freshPort())], {
+    const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'worker-seqpacket.js'), String(freshPort())], {
       encoding: 'utf8',
       timeout: 30_000,
     });

@@ -9,7 +9,7 @@
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closed, deadline, startEmfileServer, trackClose, type EmfileChild, type EmfileServer } from './helpers/emfile';
+import { closed, deadline, startEmfileServer, trackClose, type EmfileChild, type EmfileServer } from '../../helpers/emfile';
 
 const CLIENTS = 8;
 

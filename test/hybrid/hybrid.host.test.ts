@@ -1,7 +1,7 @@
 // Hybrid vsock (lib/hybrid/) against the VMM-side muxer fixture with stand-in
 // guests on Unix sockets: no AF_VSOCK anywhere, so it runs on the host. The
-// same muxer bridges to real AF_VSOCK in test/hybrid.test.ts (guest project).
-import './setup/fd-check'; // every descriptor opened here is closed by the end
+// same muxer bridges to real AF_VSOCK in test/hybrid/hybrid.test.ts (guest project).
+import '../setup/fd-check'; // every descriptor opened here is closed by the end
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -13,14 +13,14 @@ import * as path from 'node:path';
 import { Duplex } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hvsock } from './helpers/hvsock';
-import { tempDir, unixGuests, muxerModule, type Muxer, type Variant } from './helpers/hybrid';
-import { readAll } from './helpers/streams';
+import { hvsock } from '../helpers/hvsock';
+import { tempDir, unixGuests, muxerModule, type Muxer, type Variant } from '../helpers/hybrid';
+import { readAll } from '../helpers/streams';
 
-type HybridSocket = import('../lib/index').HybridSocket;
+type HybridSocket = import('../../lib/index').HybridSocket;
 const GUID = '3049197c-9a4e-4fbf-9b2a-6d1b2c3e4f50';
-const cli = path.join(__dirname, '..', 'dist', 'cli.js');
-const fixtures = path.join(__dirname, 'fixtures');
+const cli = path.join(__dirname, '..', '..', 'dist', 'cli.js');
+const fixtures = path.join(__dirname, '..', 'fixtures');
 
 const tmp = tempDir();
 const guests = unixGuests(tmp.dir);
@@ -311,7 +311,7 @@ describe('hybrid connect: what users expect of a net.Socket', () => {
   it('unref() lets the process exit while the handshake waits (child process)', async () => {
     const vmm = await muxer('firecracker', { guestTimeout: 60_000 });
     guests.silent.add(63);
-    const script = `const s = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))}).connect({ udsPath: ${JSON.stringify(vmm.path)}, port: 63 }); s.unref();`;
+    const script = `const s = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'index.js'))}).connect({ udsPath: ${JSON.stringify(vmm.path)}, port: 63 }); s.unref();`;
     const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
     const started = Date.now();
     const [code] = await once(child, 'exit');
@@ -322,7 +322,7 @@ describe('hybrid connect: what users expect of a net.Socket', () => {
   it('unref() also covers the wait between retries (child process)', async () => {
     const vmm = await muxer('firecracker');
     const script =
-      `const s = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))}).connect({ udsPath: ${JSON.stringify(vmm.path)}, port: 64, ` +
+      `const s = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'index.js'))}).connect({ udsPath: ${JSON.stringify(vmm.path)}, port: 64, ` +
       `retry: { attempts: Infinity, minDelay: 300, maxDelay: 300 } }); s.on('retry', () => s.unref());`;
     const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
     const timer = setTimeout(() => child.kill(), 8000);
@@ -613,7 +613,7 @@ describe('protocol helpers over hybrid endpoints', () => {
 describe('examples/firecracker-host.js', () => {
   it('talks to a booting guest agent and serves a guest connection through a Firecracker-style muxer', async () => {
     const vmm = await muxer('firecracker');
-    const child = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'firecracker-host.js'), vmm.path, '3000']);
+    const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'examples', 'firecracker-host.js'), vmm.path, '3000']);
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk));
@@ -637,8 +637,8 @@ describe('hybrid vsock needs no native addon', () => {
     // HVSOCK_ADDON_PATH pointing nowhere makes any use of the addon throw.
     const script = `
       const net = require('node:net');
-      const hvsock = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'index.js'))});
-      const { createMuxer } = require(${JSON.stringify(path.join(__dirname, 'fixtures', 'hybrid-muxer.js'))});
+      const hvsock = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'index.js'))});
+      const { createMuxer } = require(${JSON.stringify(path.join(__dirname, '..', 'fixtures', 'hybrid-muxer.js'))});
       const dir = ${JSON.stringify(tmp.dir)};
       (async () => {
         const guestEcho = net.createServer((s) => s.pipe(s)).listen(dir + '/g-noaddon');

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installFakeBinding, type Script } from './helpers/fake-binding';
-import { hvsock } from './helpers/hvsock';
-import { digestUntilEnd, readAll, sendPattern } from './helpers/streams';
+import { installFakeBinding, type Script } from '../../helpers/fake-binding';
+import { hvsock } from '../../helpers/hvsock';
+import { digestUntilEnd, readAll, sendPattern } from '../../helpers/streams';
 
 const EAGAIN = -11;
 
