@@ -52,7 +52,7 @@ const host = {
   node: process.version,
   loadBefore: load(),
 };
-let results = [];
+const results = [];
 let failed = false;
 
 if (!flags.has('--guest-only')) {

@@ -165,12 +165,14 @@ export function addonPath(env: NodeJS.ProcessEnv = process.env): string {
   }
   // node-gyp-build picks build/Release (a local build) first, then the
   // matching prebuilds/<platform>-<arch>/ file.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when no override is set
   const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
   return gypBuild.resolve(path.join(__dirname, '..'));
 }
 
 /** The addon for this platform (local build, prebuild or override), loaded once. */
 export function binding(): NativeBinding {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .node file at a path known at run time
   if (cached === undefined) cached = require(addonPath()) as NativeBinding;
   return cached;
 }

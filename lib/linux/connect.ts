@@ -28,19 +28,14 @@ interface RetryHooks {
   retrier?: ConnectRetrier; // set once the socket exists
   reopen: () => number | Error;
 }
-function installConnect(
-  handle: StreamHandle,
-  fd: number,
-  endpoint: Endpoint,
-  owner: () => VsockSocket,
-  retry?: RetryHooks,
-): void {
+function installConnect(handle: StreamHandle, fd: number, endpoint: Endpoint, owner: () => VsockSocket, retry?: RetryHooks): void {
   const native = binding();
   let poller: NativePoller | null = null; // holds the fd while set
   let ownFd = true; // false once the fd is closed or belongs to the handle
   const closeOwnedFd = (): void => {
     if (!ownFd) return;
-    if (poller) poller.close(); // closes the poll, then the fd
+    if (poller)
+      poller.close(); // closes the poll, then the fd
     else native.close(fd); // net destroyed the socket before it connected
     poller = null;
     ownFd = false;

@@ -19,7 +19,10 @@ export function run(cmd, args, opts = {}) {
 }
 
 export const which = (name) =>
-  (process.env.PATH ?? '').split(delimiter).map((d) => join(d, name)).find((p) => existsSync(p));
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((d) => join(d, name))
+    .find((p) => existsSync(p));
 
 // Two rig runs setting up at once (or a concurrent apt) would otherwise fail on the dpkg lock.
 const APT_WAIT = ['-o', 'DPkg::Lock::Timeout=300'];
@@ -49,5 +52,10 @@ export function ensureAptTool(binary, pkg) {
   run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...APT_WAIT, pkg], {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
-  return which(binary) ?? (() => { throw new SetupError(`${binary} still missing after installing ${pkg}`); })();
+  return (
+    which(binary) ??
+    (() => {
+      throw new SetupError(`${binary} still missing after installing ${pkg}`);
+    })()
+  );
 }

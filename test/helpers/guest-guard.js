@@ -36,13 +36,12 @@ function inTestGuest() {
  * names the refused action, `how` the command that runs it in the guest.
  */
 function assertInTestGuest(
-  what = 'to connect an AF_VSOCK socket here: vsock connect tests must run inside the rig\'s guest',
+  what = "to connect an AF_VSOCK socket here: vsock connect tests must run inside the rig's guest",
   how = 'npm run vm -- node_modules/.bin/vitest run <files>',
 ) {
   if (inTestGuest()) return;
   throw new Error(
-    `Refusing ${what}: ${how} ` +
-      `(no "${TEST_GUEST_MARKER}" in /proc/cmdline; on a bare host even CID 1 may reach other machines).`,
+    `Refusing ${what}: ${how} ` + `(no "${TEST_GUEST_MARKER}" in /proc/cmdline; on a bare host even CID 1 may reach other machines).`,
   );
 }
 
