@@ -2,10 +2,12 @@
 // beyond PollConnection: the vsock address getters, net's idle timeout and
 // the connect-time plumbing (validation done, descriptor opened, errors).
 import type { EventEmitter } from 'node:events';
+import { abortError, destroyOnAbort } from '../../abort';
 import { describeEndpoint, errorAddress, type Endpoint, type VsockAddressInfo } from '../../address/index';
 import { binding } from '../../binding';
 import { invalidArgType, outOfRange, systemError } from '../../errors';
 import type { PollConnection } from './connection';
+import type { VsockConnectRequest } from '../../options';
 import { applySettings, type ConnectSettings } from '../../settings';
 
 
@@ -117,11 +119,52 @@ export class IdleTimer {
   }
 }
 
+/** What connectPollPath() needs of a poll-path socket (PollSocket, SeqpacketSocket). */
+export interface PollPathSocket {
+  connecting: boolean;
+  destroy(error?: Error): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  attach(fd: number): void;
+  setTimeout(ms: number): unknown;
+  startConnect(endpoint: Endpoint, listener?: () => void): void;
+}
+
 /**
- * socket() + settings for an outgoing poll-path connection: the fd, or the
- * error to report asynchronously.
+ * connect() on the poll path, for either socket kind (`make` builds one):
+ * socket() + settings, then a non-blocking connect. Failures before the
+ * connect starts are reported asynchronously, as net does.
  */
-export function openClientFd(type: number, endpoint: Endpoint, settings: ConnectSettings): number | Error {
+export function connectPollPath<S extends PollPathSocket>(
+  make: () => S,
+  type: number,
+  request: VsockConnectRequest,
+  listener?: () => void,
+): S {
+  const failed = (error: Error): S => {
+    const socket = make();
+    socket.connecting = true; // writes and sends wait, so the real error is what the caller sees
+    process.nextTick(() => socket.destroy(error));
+    return socket;
+  };
+  // Aborted already: no descriptor is ever made, so nothing reaches the peer.
+  if (request.signal?.aborted) return failed(abortError(request.signal));
+  const fd = openClientFd(type, request.endpoint, request.settings);
+  if (fd instanceof Error) return failed(fd);
+  const socket = make();
+  try {
+    socket.attach(fd);
+  } catch (error) {
+    return failed(error as Error);
+  }
+  if (request.signal) destroyOnAbort(socket, request.signal);
+  if (request.timeout !== undefined) socket.setTimeout(request.timeout);
+  socket.startConnect(request.endpoint, listener);
+  return socket;
+}
+
+// socket() + settings for an outgoing poll-path connection: the fd, or the
+// error to report asynchronously.
+function openClientFd(type: number, endpoint: Endpoint, settings: ConnectSettings): number | Error {
   const native = binding();
   const where = errorAddress(endpoint);
   const fd = native.socket(type);

@@ -29,11 +29,10 @@ import {
   installEndpointGetters,
   kConnection,
   localAddressInfo,
-  openClientFd,
+  connectPollPath,
   type VsockEndpointGetters,
 } from './common';
 import type { VsockConnectRequest } from '../../options';
-import { abortError, destroyOnAbort } from '../../abort';
 import type { VsockAddressInfo } from '../../address/index';
 import type { ConnectOptions } from '../../options';
 
@@ -473,28 +472,9 @@ export class SeqpacketSocket extends EventEmitter {
 
 installEndpointGetters(SeqpacketSocket.prototype);
 
-function failedSeqpacket(allowHalfOpen: boolean | undefined, error: Error): SeqpacketSocket {
-  const socket = new SeqpacketSocket({ allowHalfOpen });
-  socket.connecting = true; // sends queue, so the real error is what the caller sees
-  process.nextTick(() => socket.destroy(error));
-  return socket;
-}
-
 /** Opens and starts connecting a SeqpacketSocket (arguments already validated by connect()). */
 export function connectSeqpacket(request: VsockConnectRequest, listener?: () => void): SeqpacketSocket {
-  if (request.signal?.aborted) return failedSeqpacket(request.allowHalfOpen, abortError(request.signal));
-  const fd = openClientFd(SOCKET_SEQPACKET, request.endpoint, request.settings);
-  if (fd instanceof Error) return failedSeqpacket(request.allowHalfOpen, fd);
-  const socket = new SeqpacketSocket({ allowHalfOpen: request.allowHalfOpen });
-  try {
-    socket.attach(fd);
-  } catch (error) {
-    return failedSeqpacket(request.allowHalfOpen, error as Error);
-  }
-  if (request.signal) destroyOnAbort(socket, request.signal);
-  if (request.timeout !== undefined) socket.setTimeout(request.timeout);
-  socket.startConnect(request.endpoint, listener);
-  return socket;
+  return connectPollPath(() => new SeqpacketSocket({ allowHalfOpen: request.allowHalfOpen }), SOCKET_SEQPACKET, request, listener);
 }
 
 /** The connection factory of a SEQPACKET server. */

@@ -16,10 +16,9 @@ import {
   installEndpointGetters,
   kConnection,
   localAddressInfo,
-  openClientFd,
+  connectPollPath,
   type VsockEndpointGetters,
 } from './common';
-import { abortError, destroyOnAbort } from '../../abort';
 import type { VsockAddressInfo } from '../../address/index';
 import type { VsockConnectRequest } from '../../options';
 
@@ -327,31 +326,9 @@ export function dropWritten(buffers: Buffer[], n: number): void {
   while (buffers.length > 0 && buffers[0].length === 0) buffers.shift();
 }
 
-/** A PollSocket that reports `error` asynchronously and never connects. */
-export function failedPollSocket(options: PollSocketOptions, error: Error): PollSocket {
-  const socket = new PollSocket(options);
-  socket.connecting = true; // writes wait, so the real error is what the caller sees
-  process.nextTick(() => socket.destroy(error));
-  return socket;
-}
-
 /** Opens and starts connecting a PollSocket (arguments already validated). */
 export function connectPollSocket(request: VsockConnectRequest, listener?: () => void): PollSocket {
-  const options = { allowHalfOpen: request.allowHalfOpen };
-  // Aborted already: no descriptor is ever made, so nothing reaches the peer.
-  if (request.signal?.aborted) return failedPollSocket(options, abortError(request.signal));
-  const fd = openClientFd(SOCKET_STREAM, request.endpoint, request.settings);
-  if (fd instanceof Error) return failedPollSocket(options, fd);
-  const socket = new PollSocket(options);
-  try {
-    socket.attach(fd);
-  } catch (error) {
-    return failedPollSocket(options, error as Error);
-  }
-  if (request.signal) destroyOnAbort(socket, request.signal);
-  if (request.timeout !== undefined) socket.setTimeout(request.timeout);
-  socket.startConnect(request.endpoint, listener);
-  return socket;
+  return connectPollPath(() => new PollSocket({ allowHalfOpen: request.allowHalfOpen }), SOCKET_STREAM, request, listener);
 }
 
 /** The connection factory of a stream PollServer. */
