@@ -1,5 +1,5 @@
 // Probe of the guest kernel's vsock SOCK_SEQPACKET behaviour, the facts
-// lib/linux/poll/seqpacket.ts and native/message_sender.cc are built on. Refuses to run
+// lib/linux/poll/seqpacket.ts and native/addon_message_sender.cc are built on. Refuses to run
 // outside the rig's guest (it connects AF_VSOCK). Not part of CI:
 //   gcc -O1 -o build/seqprobe test/probes/seqpacket-kernel.c  (a path the guest sees)
 //   node test/vm/run.mjs build/seqprobe
