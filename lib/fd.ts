@@ -109,6 +109,7 @@ function takeOwnership(fd: number): void {
 
 /** Options of VsockSocket.fromFd(), as net.Socket's constructor takes them. */
 export interface FromFdOptions {
+  /** As net.Socket: keep the writable side open after the peer ends. */
   allowHalfOpen?: boolean;
 }
 
@@ -136,6 +137,7 @@ export function socketFromFd(fd: unknown, options: FromFdOptions = {}): VsockSoc
 
 /** listen({ fd }) options: the descriptor plus net's backlog. */
 export interface FdListenOptions extends SocketSettings {
+  /** A bound or listening AF_VSOCK stream descriptor to adopt. */
   fd: number;
   /** Passed to listen(2) again, as net does for handles (default 4096, capped by the kernel). */
   backlog?: number;

@@ -9,6 +9,7 @@ import { pickRetryOptions, retryDelay, type RetryOptions, type RetryPolicy } fro
 import type { HybridSocket } from './hybrid/connect';
 import { connect, type ConnectOptions, type VsockSocket } from './socket';
 
+/** Options of createReconnectingClient(): connect()'s, with `retry` defaulting to unlimited attempts. */
 export interface ReconnectingClientOptions extends Omit<ConnectOptions, 'retry' | 'signal'> {
   /** Retries of each (re)connect; attempts default to Infinity here. */
   retry?: RetryOptions;
