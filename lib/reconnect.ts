@@ -11,6 +11,7 @@ import { connect } from './connect';
 import type { VsockSocket } from './handle/socket';
 import type { ConnectOptions } from './options';
 
+/** Options of createReconnectingClient(): connect()'s, with `retry` defaulting to unlimited attempts. */
 export interface ReconnectingClientOptions extends Omit<ConnectOptions, 'retry' | 'signal'> {
   /** Retries of each (re)connect; attempts default to Infinity here. */
   retry?: RetryOptions;

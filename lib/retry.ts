@@ -26,6 +26,7 @@ export interface RetryEvent {
   attempt: number;
   /** How long until the next attempt, in ms. */
   delay: number;
+  /** The error the failed attempt ended with. */
   error: HvsockSystemError;
 }
 

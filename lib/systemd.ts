@@ -12,10 +12,13 @@ export const LISTEN_FDS_START = 3;
 
 /** An inherited descriptor and its name from LISTEN_FDNAMES ("unknown" when unnamed, as systemd says). */
 export interface SystemdFd {
+  /** The descriptor number (3 and up). */
   fd: number;
+  /** Its LISTEN_FDNAMES name, e.g. from FileDescriptorName=. */
   name: string;
 }
 
+/** Options of listenSystemd() and systemdListenFds(). */
 export interface SystemdOptions {
   /**
    * Remove LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES from process.env
@@ -88,6 +91,7 @@ export function systemdListenFds(options: SystemdOptions = {}): SystemdFd[] {
 
 /** A server on an inherited vsock listener. */
 export interface SystemdServer extends SystemdFd {
+  /** The server listening on that descriptor (it owns the descriptor). */
   server: VsockServer;
 }
 

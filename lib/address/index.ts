@@ -26,6 +26,7 @@ export const VmId = Object.freeze({
 export const Cid = Object.freeze({
   /** Bind: any local CID. */
   ANY: 0xffffffff,
+  /** The hypervisor (VMADDR_CID_HYPERVISOR). */
   HYPERVISOR: 0,
   /** Local loopback (needs vsock_loopback). */
   LOCAL: 1,
@@ -103,10 +104,13 @@ export interface AddressOptions {
 
 /** A fully resolved endpoint: Linux numbers plus their Hyper-V names. */
 export interface Endpoint {
+  /** The context id. */
   cid: number;
+  /** The vsock port. */
   port: number;
   /** The VM id the CID stands for (well-known CIDs only). */
   vmId: string | undefined;
+  /** The service id the port stands for (VSOCK template). */
   serviceId: string;
 }
 

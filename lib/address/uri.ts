@@ -9,11 +9,31 @@ import { formatHybrid, parseHybridUri } from '../hybrid/endpoint';
 
 /** What parseAddress returns: exactly one of the two address forms. */
 export type ParsedAddress =
-  | { cid: number; port: number }
-  | { vmId: string; serviceId: string }
+  | {
+      /** vsock://CID:PORT: the context id. */
+      cid: number;
+      /** The port. */
+      port: number;
+    }
+  | {
+      /** hvsock://VMID/SERVICEID: the VM id (lowercase GUID). */
+      vmId: string;
+      /** The service id (lowercase GUID; a port number becomes its VSOCK-template id). */
+      serviceId: string;
+    }
   // Hybrid vsock, Kata's hvsock://<absolute path>:<port> (lib/hybrid/endpoint.ts).
-  | { udsPath: string; port: number }
-  | { udsPath: string; serviceId: string };
+  | {
+      /** hvsock:///PATH:PORT: the VMM's Unix socket. */
+      udsPath: string;
+      /** The guest's vsock port. */
+      port: number;
+    }
+  | {
+      /** hvsock:///PATH:SERVICEID (OpenVMM): the VMM's Unix socket. */
+      udsPath: string;
+      /** The guest service id. */
+      serviceId: string;
+    };
 
 const UINT32_MAX = 0xffffffff;
 const SHAPE = 'a URI like vsock://CID:PORT or hvsock://VMID/SERVICEID (or hvsock:///VMM/SOCKET:PORT)';

@@ -40,10 +40,13 @@ const kTimeout = Symbol('hvsock.hybridTimeout');
 
 /** address()-style info of a hybrid endpoint: `address` is the VMM's socket path. */
 export interface HybridAddressInfo extends net.AddressInfo {
+  /** Always 'hybrid-vsock'. */
   family: 'hybrid-vsock';
+  /** The VMM's Unix socket path. */
   udsPath: string;
   /** The vsock port; -1 in `port` and undefined here for an OpenVMM service GUID. */
   vsockPort: number | undefined;
+  /** The guest service: the VSOCK-template id of the port, or an OpenVMM GUID. */
   serviceId: string;
 }
 
@@ -71,10 +74,15 @@ interface AttemptControl {
  * the guest port, `remoteFamily` 'hybrid-vsock'.
  */
 export class HybridSocket extends net.Socket {
+  /** @internal */
   declare [kRemote]: HybridEndpoint | undefined;
+  /** @internal */
   declare [kLocal]: HybridEndpoint | undefined;
+  /** @internal */
   declare [kReply]: string | undefined;
+  /** @internal */
   declare [kAttempt]: AttemptControl | undefined;
+  /** @internal */
   declare [kTimeout]: number | undefined;
 
   /** The VMM's Unix socket this connection runs through. */
@@ -89,12 +97,15 @@ export class HybridSocket extends net.Socket {
   get remoteCid(): undefined {
     return undefined;
   }
+  /** Not known on the host side of a hybrid socket: always undefined. */
   get remoteVmId(): undefined {
     return undefined;
   }
+  /** A Unix socket has no CID: always undefined. */
   get localCid(): undefined {
     return undefined;
   }
+  /** A Unix socket has no VM id: always undefined. */
   get localVmId(): undefined {
     return undefined;
   }
@@ -121,6 +132,7 @@ export class HybridSocket extends net.Socket {
   // net's remoteAddress/remotePort/remoteFamily read this. An accepted
   // socket came through the VMM at its udsPath; which guest port it came from
   // the VMM does not say.
+  /** @internal */
   _getpeername(): Partial<HybridAddressInfo> {
     const remote = this[kRemote];
     if (remote) return describeHybrid(remote);
@@ -129,6 +141,7 @@ export class HybridSocket extends net.Socket {
   }
 
   // net's address()/localAddress/localPort read this.
+  /** @internal */
   _getsockname(): Partial<HybridAddressInfo> {
     const local = this[kLocal];
     return local ? describeHybrid(local) : {};
@@ -178,8 +191,11 @@ function timeoutError(endpoint: HybridEndpoint, ms: number): HvsockSystemError {
 
 /** A reply that is not `OK ...`: the socket is not a hybrid vsock muxer (not retryable). */
 export interface HandshakeError extends HvsockError {
+  /** The VMM's Unix socket path. */
   udsPath: string;
+  /** The guest port (undefined for an OpenVMM service GUID). */
   port: number | undefined;
+  /** The guest service id. */
   serviceId: string;
   /** What the VMM sent, printable and shortened. */
   received: string;

@@ -9,13 +9,19 @@ import { getLocalCid } from './local';
 
 /** The vsock transports Linux has, by the module that provides each. */
 export const TRANSPORT_MODULES = Object.freeze({
-  hyperv: 'hv_sock', // guest on Hyper-V / WSL2 (VMBus)
-  virtio: 'vmw_vsock_virtio_transport', // guest on QEMU/KVM, Firecracker, cloud-hypervisor
-  vmci: 'vmw_vsock_vmci_transport', // VMware, guest and host
-  vhost: 'vhost_vsock', // host side of virtio guests
-  loopback: 'vsock_loopback', // CID 1 inside this kernel
+  /** Guest on Hyper-V / WSL2 (VMBus). */
+  hyperv: 'hv_sock',
+  /** Guest on QEMU/KVM, Firecracker, cloud-hypervisor. */
+  virtio: 'vmw_vsock_virtio_transport',
+  /** VMware, guest and host. */
+  vmci: 'vmw_vsock_vmci_transport',
+  /** Host side of virtio guests. */
+  vhost: 'vhost_vsock',
+  /** CID 1 inside this kernel. */
+  loopback: 'vsock_loopback',
 } as const);
 
+/** The name of a vsock transport: a key of TRANSPORT_MODULES. */
 export type TransportName = keyof typeof TRANSPORT_MODULES;
 
 // What a registered transport leaves in sysfs whether it is a module or built
@@ -28,13 +34,17 @@ const REGISTERED_AS: Readonly<Record<string, string>> = {
   vhost_vsock: 'misc/vhost-vsock',
 };
 
+/** A vsock transport this kernel has. */
 export interface TransportEntry {
+  /** Which transport. */
   name: TransportName;
+  /** Its kernel module, e.g. vmw_vsock_virtio_transport. */
   module: string;
   /** 'loaded' (a module in /proc/modules) or 'builtin' (compiled into the kernel). */
   state: 'loaded' | 'builtin';
 }
 
+/** What getTransportInfo() found out about this kernel. */
 export interface TransportInfo {
   /** AF_VSOCK itself (the vsock core) is present. */
   vsock: boolean;
@@ -157,6 +167,7 @@ export function parseWslVmId(output: string): string {
   return match[0].toLowerCase();
 }
 
+/** Options of getWslVmId(). */
 export interface WslVmIdOptions {
   /** ms before giving up on wslinfo (default 5000). */
   timeout?: number;
@@ -169,6 +180,9 @@ export interface WslVmIdOptions {
  * boot. Rejects with ERR_HVSOCK_DISCOVERY when wslinfo is missing (not WSL,
  * or too old), fails or times out; with ERR_HVSOCK_UNSUPPORTED_PLATFORM on Windows.
  */
+export function getWslVmId(options?: WslVmIdOptions): Promise<string>;
+/** @internal Tests pass a scripted command runner. */
+export function getWslVmId(options: WslVmIdOptions, run: CommandRunner): Promise<string>;
 export async function getWslVmId(options: WslVmIdOptions = {}, run: CommandRunner = runCommand): Promise<string> {
   // wslinfo is a Linux program of WSL guests; on Windows a bare name would
   // also be looked for in the current directory.

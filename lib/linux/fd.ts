@@ -94,6 +94,7 @@ function takeOwnership(fd: number): void {
 
 /** Options of VsockSocket.fromFd(), as net.Socket's constructor takes them. */
 export interface FromFdOptions {
+  /** As net.Socket: keep the writable side open after the peer ends. */
   allowHalfOpen?: boolean;
 }
 
@@ -121,6 +122,7 @@ export function socketFromFd(fd: unknown, options: FromFdOptions = {}): VsockSoc
 
 /** listen({ fd }) options: the descriptor plus net's backlog. */
 export interface FdListenOptions extends SocketSettings {
+  /** A bound or listening AF_VSOCK stream descriptor to adopt. */
   fd: number;
   /** Passed to listen(2) again, as net does for handles (default 4096, capped by the kernel). */
   backlog?: number;

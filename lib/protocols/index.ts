@@ -76,8 +76,11 @@ export function createHttpsAgent(address: ConnectTarget, agentOptions?: https.Ag
 
 /** The options undici passes to a `connect` function (a subset of its own type). */
 export interface UndiciConnectOptions {
+  /** The request's host name (only used as the TLS server name). */
   hostname: string;
+  /** 'http:' or 'https:' (https gets TLS). */
   protocol: string;
+  /** The TLS server name, when undici sets one. */
   servername?: string;
 }
 

@@ -13,8 +13,11 @@ export interface HvEndpoint {
 
 /** address() of a Hyper-V socket or server: `address` is the VM id, family 'hyperv'. */
 export interface HyperVAddressInfo extends Omit<net.AddressInfo, 'port'> {
+  /** Always 'hyperv'. */
   family: 'hyperv';
+  /** The VM id (the partition). */
   vmId: string;
+  /** The service id. */
   serviceId: string;
   /** The vsock port for a VSOCK-template service id (Linux guests use it), else undefined. */
   port: number | undefined;

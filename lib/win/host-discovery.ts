@@ -26,6 +26,7 @@ function canonicalGuid(value: unknown): string | undefined {
 export interface VmInfo {
   /** The VM id (lowercase GUID): the vmId to listen on or connect to. */
   id: string;
+  /** The VM's display name in Hyper-V Manager. */
   name: string;
   /** 'Running', 'Off', 'Saved', ... (Microsoft.HyperV.PowerShell.VMState names). */
   state: string;
@@ -102,9 +103,11 @@ export function parseGetVmJson(text: string): VmInfo[] {
 
 /** A compute system as `hcsdiag list` reports it (VMs, containers, WSL2's utility VM). */
 export interface ComputeSystem {
+  /** The compute system id (lowercase GUID); for a VM, its VM id. */
   id: string;
   /** 'VM', 'Container', ... */
   type: string;
+  /** 'Running', 'Stopped', ... as hcsdiag prints it. */
   state: string;
   /** Who made it: 'WSL' for WSL2, a VM's owner service otherwise. */
   owner: string;
@@ -134,6 +137,7 @@ export function parseWslRunning(output: Buffer): string[] {
     .filter(Boolean);
 }
 
+/** Options of the Windows-host discovery helpers. */
 export interface DiscoveryOptions {
   /** ms before giving up on the tool (default 15000: PowerShell starts slowly). */
   timeout?: number;
@@ -155,6 +159,9 @@ const GET_VM_SCRIPT =
  * admin rights). Rejects with ERR_HVSOCK_DISCOVERY when PowerShell fails.
  * WSL2's utility VM is not a Get-VM VM: see listComputeSystems().
  */
+export function listVms(options?: DiscoveryOptions): Promise<VmInfo[]>;
+/** @internal Tests pass a scripted command runner. */
+export function listVms(options: DiscoveryOptions, run: CommandRunner): Promise<VmInfo[]>;
 export async function listVms(options: DiscoveryOptions = {}, run: CommandRunner = runSystemTool): Promise<VmInfo[]> {
   requireWindows('listVms()');
   const timeout = commandTimeout(options.timeout, 15_000);
@@ -163,6 +170,9 @@ export async function listVms(options: DiscoveryOptions = {}, run: CommandRunner
 }
 
 /** Windows host: all HCS compute systems (`hcsdiag list`, admin), including WSL2's VM (owner 'WSL'). */
+export function listComputeSystems(options?: DiscoveryOptions): Promise<ComputeSystem[]>;
+/** @internal Tests pass a scripted command runner. */
+export function listComputeSystems(options: DiscoveryOptions, run: CommandRunner): Promise<ComputeSystem[]>;
 export async function listComputeSystems(options: DiscoveryOptions = {}, run: CommandRunner = runSystemTool): Promise<ComputeSystem[]> {
   requireWindows('listComputeSystems()');
   const timeout = commandTimeout(options.timeout, 15_000);
@@ -180,6 +190,9 @@ let wslWarning: Promise<boolean> | undefined;
  * once per process (System32\wsl.exe runs once); never rejects. Resolves
  * whether it warned.
  */
+export function warnIfWslMissesWildcard(vmId: string): Promise<boolean>;
+/** @internal Tests pass a scripted command runner. */
+export function warnIfWslMissesWildcard(vmId: string, run: CommandRunner): Promise<boolean>;
 export function warnIfWslMissesWildcard(vmId: string, run: CommandRunner = runSystemTool): Promise<boolean> {
   const id = canonicalGuid(vmId);
   if (process.platform !== 'win32' || (id !== VmId.WILDCARD && id !== VmId.CHILDREN)) return Promise.resolve(false);

@@ -13,7 +13,9 @@ export const SERVICES_KEY =
 
 /** One registered service: its id and the ElementName it was registered with. */
 export interface ServiceRegistration {
+  /** The registered service id (lowercase GUID). */
   serviceId: string;
+  /** Its ElementName: the description given when it was registered. */
   name: string;
 }
 

@@ -39,11 +39,15 @@ function timed(label, fn) {
 const REQUIRED = [
   'package.json',
   'README.md',
+  'LICENSE',
+  'docs/api.md',
   'binding.gyp',
   'CMakeLists.txt',
   'dist/index.js',
   'dist/index.d.ts',
   'dist/cli.js',
+  // The sources the source maps and the types' comments point at.
+  'lib/index.ts',
   'native/addon.cc',
   'native/hvsock.h',
   'native/hvsock_linux.cc',
@@ -55,7 +59,7 @@ const builtPrebuilds = () =>
   readdirSync(path.join(root, 'prebuilds')).flatMap((target) =>
     readdirSync(path.join(root, 'prebuilds', target)).filter((file) => file.endsWith('.node')).map((file) => `prebuilds/${target}/${file}`),
   );
-const FORBIDDEN = /^(test|bench|examples|scripts|build|\.cache|node_modules|lib)\/|\.test\.|^tsconfig|^vitest/;
+const FORBIDDEN = /^(test|bench|examples|scripts|build|\.cache|node_modules)\/|\.test\.|^tsconfig|^vitest/;
 
 function pack(into) {
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', into], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
