@@ -5,14 +5,21 @@ import { windowsHint } from './hints';
 
 /** A system error as Node raises it, with the vsock/hvsock address attached. */
 export interface HvsockSystemError extends Error {
+  /** The error's name as Node gives it: 'ECONNRESET', 'ENODEV', ... */
   code: string;
+  /** The negative libuv error number, as on Node system errors. */
   errno: number;
+  /** The call that failed: 'connect', 'bind', 'listen', 'socket', 'read', 'write', ... */
   syscall: string;
   /** The address as a URI (`vsock://1:5000`, `hvsock://<vmId>/<serviceId>`). */
   address?: string;
+  /** The context id of the address the call was for (vsock). */
   cid?: number;
+  /** Its port. */
   port?: number;
+  /** Its VM id. */
   vmId?: string;
+  /** Its service id. */
   serviceId?: string;
   /** Hybrid vsock (lib/hybrid/): the VMM's Unix socket. */
   udsPath?: string;
@@ -53,6 +60,7 @@ export type HvsockErrorCode =
 
 /** Library errors: misuse or unsupported requests, with a stable `code`. */
 export class HvsockError extends Error {
+  /** The stable ERR_HVSOCK_* (or Node ERR_*) code: match on it, not on the message. */
   readonly code: HvsockErrorCode;
   constructor(code: HvsockErrorCode, message: string) {
     super(message);

@@ -38,7 +38,9 @@ export interface ConnectOptions extends AddressOptions, ConnectSettings {
 }
 
 export interface ServerOptions extends SocketSettings {
+  /** As net: keep accepted sockets writable after their peer ends. */
   allowHalfOpen?: boolean;
+  /** As net: accepted sockets start paused (read nothing until resume()). */
   pauseOnConnect?: boolean;
   /** I/O path, as connect()'s `io` (lib/io-path.ts): 'poll' makes a PollServer. */
   io?: IoPath;

@@ -47,6 +47,7 @@ const kLocal = Symbol('hvsock.serverLocal');
 /** A net.Server listening on a vsock / Hyper-V socket address. */
 export class VsockServer extends net.Server {
   private readonly settings: SocketSettings;
+  /** @internal */
   declare [kLocal]: Endpoint | undefined;
 
   constructor(options?: ServerOptions, connectionListener?: (socket: VsockSocket) => void) {
@@ -99,6 +100,7 @@ export class VsockServer extends net.Server {
     return describeEndpoint(local);
   }
 
+  /** @internal */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'connection' && args[0] instanceof net.Socket && !isHybridServer(this)) {
       if (isWindows) adoptAcceptedConnection(args[0]);

@@ -207,9 +207,13 @@ export function decodeEndpoint(bytes: Uint8Array): Endpoint {
 
 /** The address of one end of a vsock connection, as address() reports it. */
 export interface VsockAddressInfo extends net.AddressInfo {
+  /** The context id. */
   cid: number;
+  /** The port. */
   port: number;
+  /** The VM id the CID stands for (well-known CIDs only). */
   vmId: string | undefined;
+  /** The port as a service id (VSOCK template). */
   serviceId: string;
 }
 

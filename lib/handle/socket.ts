@@ -18,7 +18,9 @@ const kLocal = Symbol('hvsock.local');
  * CID as a string, `remotePort` the vsock port, `remoteFamily` 'vsock'.
  */
 export class VsockSocket extends net.Socket {
+  /** @internal */
   declare [kPeer]: Endpoint | undefined;
+  /** @internal */
   declare [kLocal]: Endpoint | undefined;
 
   /** The peer's context id. */
@@ -37,9 +39,11 @@ export class VsockSocket extends net.Socket {
   get localCid(): number | undefined {
     return this.localEndpoint()?.cid;
   }
+  /** This end's VM id, for the well-known CIDs (a client sees WILDCARD: the kernel reports CID ANY). */
   get localVmId(): string | undefined {
     return this.localEndpoint()?.vmId;
   }
+  /** This end's port as a service id (VSOCK template). */
   get localServiceId(): string | undefined {
     return this.localEndpoint()?.serviceId;
   }
@@ -65,12 +69,14 @@ export class VsockSocket extends net.Socket {
   }
 
   // net's remoteAddress/remotePort/remoteFamily read this.
+  /** @internal */
   _getpeername(): Partial<VsockAddressInfo> {
     const peer = this[kPeer];
     return peer ? describeEndpoint(peer) : {};
   }
 
   // net's address()/localAddress/localPort read this.
+  /** @internal */
   _getsockname(): Partial<VsockAddressInfo> {
     const local = this.localEndpoint();
     return local ? describeEndpoint(local) : {};

@@ -23,15 +23,21 @@ export interface VsockEndpointGetters {
   readonly remoteServiceId: string | undefined;
   /** The peer's CID as text, as net's remoteAddress. */
   readonly remoteAddress: string | undefined;
+  /** The peer's port. */
   readonly remotePort: number | undefined;
   /** 'vsock' once there is a peer. */
   readonly remoteFamily: string | undefined;
   /** This end's context id as the kernel reports it (a client sees CID ANY). */
   readonly localCid: number | undefined;
+  /** This end's VM id, for the well-known CIDs. */
   readonly localVmId: string | undefined;
+  /** This end's port as a service id. */
   readonly localServiceId: string | undefined;
+  /** This end's CID as text, as net's localAddress. */
   readonly localAddress: string | undefined;
+  /** This end's port. */
   readonly localPort: number | undefined;
+  /** 'vsock' once connected. */
   readonly localFamily: string | undefined;
   /** The receive buffer in bytes (SO_VM_SOCKETS_BUFFER_SIZE; a bigint past 2^53 - 1). */
   readonly vsockBufferSize: number | bigint | undefined;

@@ -40,6 +40,12 @@ export interface PollServerOptions extends SocketSettings {
 /** Makes the connection object for an accepted fd (takes ownership of it). */
 export type ConnectionFactory<S> = (fd: number, options: PollServerOptions) => S;
 
+/**
+ * The poll I/O path's server (`io: 'poll'`, or where Node's handles cannot be
+ * adopted): an EventEmitter with net.Server's methods, events and getters
+ * (listen, close, address, getConnections, maxConnections, ref/unref), driven
+ * by a uv_poll watcher on the listening descriptor. createServer() makes it.
+ */
 export class PollServer<S extends AcceptedConnection> extends EventEmitter {
   /** As net.Server#maxConnections: connections past it are closed at once. */
   maxConnections: number | undefined;
@@ -55,6 +61,7 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
   /** Consecutive failed accepts; 0 once a connection is accepted again. */
   private failures = 0;
 
+  /** @internal createServer() makes PollServers. */
   constructor(
     private readonly makeConnection: ConnectionFactory<S>,
     private readonly options: PollServerOptions = {},
@@ -69,6 +76,7 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
     this.settings = pickSocketSettings(options);
   }
 
+  /** True while listening, as net.Server#listening. */
   get listening(): boolean {
     return this.poller !== null;
   }
@@ -212,12 +220,14 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
     process.nextTick(() => this.emit('close'));
   }
 
+  /** As net.Server#getConnections: the number of open accepted connections. */
   getConnections(callback: (error: Error | null, count: number) => void): this {
     const count = this.connections.size;
     process.nextTick(() => callback(null, count));
     return this;
   }
 
+  /** As net.Server#ref: a listening server keeps the process alive (the default). */
   ref(): this {
     this.refed = true;
     this.poller?.ref();
@@ -225,6 +235,7 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
     return this;
   }
 
+  /** As net.Server#unref: a listening server alone does not keep the process alive. */
   unref(): this {
     this.refed = false;
     this.poller?.unref();
@@ -232,6 +243,7 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
     return this;
   }
 
+  /** Closes the server (`await using`), as net.Server. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.poller === null) return;
     await new Promise<void>((resolve) => this.close(() => resolve()));
