@@ -14,10 +14,35 @@ import { connectHyperV } from './win/connect';
 export type HvsockSocket = VsockSocket | PollSocket | HybridSocket;
 
 /**
- * Connects to a vsock / Hyper-V socket service and returns a net.Socket (a
- * Duplex on the poll path, a message socket for type 'seqpacket').
- * Address by `{ vmId, serviceId }` or, on Linux, `{ cid, port }`, or by a
- * URI string (`vsock://1:5000`, `hvsock://parent/5000`; see parseAddress).
+ * Connects to a vsock / Hyper-V socket service, as net.connect() does: the
+ * socket is returned at once and connects in the background; writes made
+ * before 'connect' are buffered; a failure is an 'error' event, then 'close'.
+ *
+ * @param target - Where to connect: `{ vmId, serviceId }`, on Linux
+ *   `{ cid, port }`, for hybrid vsock `{ udsPath, port }`, or a URI string
+ *   (`vsock://2:5000`, `hvsock://parent/5000`, `hvsock:///run/fc/v.sock:5000`;
+ *   see parseAddress), plus options: `connectTimeout`, `timeout`, `signal`,
+ *   `allowHalfOpen`, `retry`, `io`, `type`, buffer sizes, Windows options.
+ * @param connectListener - Added as a listener for the 'connect' event.
+ * @returns A VsockSocket (a net.Socket), a PollSocket on the poll path, an
+ *   OverlappedSocket on Windows' default path, a HybridSocket for a VMM's
+ *   Unix socket, or a SeqpacketSocket for `type: 'seqpacket'`.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE` and
+ *   RangeError `ERR_OUT_OF_RANGE` for bad arguments (naming the argument),
+ *   HvsockError `ERR_HVSOCK_UNSUPPORTED_ADDRESS` for an address this platform
+ *   cannot express, `ERR_HVSOCK_UNSUPPORTED_PLATFORM` for the other
+ *   platform's options. Failures to connect are not thrown: they are the
+ *   socket's 'error' event, a system error with `code`, `errno`, `syscall`,
+ *   the address fields and, where known, a hint in the message.
+ * @example
+ * ```js
+ * const hvsock = require('hvsock');
+ *
+ * // From a guest: port 5000 on the host (CID 2).
+ * const socket = hvsock.connect({ cid: hvsock.Cid.HOST, port: 5000 }, () => socket.end('hello\n'));
+ * socket.on('data', (data) => console.log(data.toString()));
+ * socket.on('error', (error) => console.error(error.message));
+ * ```
  */
 export function connect(target: HybridConnectOptions, connectListener?: () => void): HybridSocket;
 export function connect(target: SeqpacketConnectOptions, connectListener?: () => void): SeqpacketSocket;

@@ -110,7 +110,19 @@ export class ReconnectingClient extends EventEmitter {
   }
 }
 
-/** Creates a ReconnectingClient; `onConnect` is added as a 'connect' listener. */
+/** Creates a ReconnectingClient; `onConnect` is added as a 'connect' listener. *
+ * @param options - connect()'s options (the address, `retry` with unlimited attempts by default, `signal` to stop).
+ * @param onConnect - Called with each new socket.
+ * @returns The client: events 'connect', 'disconnect', 'retry', 'error', 'close'; close() stops it.
+ * @throws What connect() throws for bad options.
+ * @example
+ * ```js
+ * const hvsock = require('hvsock');
+ *
+ * const client = hvsock.createReconnectingClient({ cid: 2, port: 5000 }, (socket) => socket.write('hello again\n'));
+ * client.on('disconnect', (error) => console.log('lost the host', error?.code));
+ * ```
+ */
 export function createReconnectingClient(
   options: ReconnectingClientOptions,
   onConnect?: (socket: VsockSocket | HybridSocket) => void,

@@ -110,7 +110,28 @@ export class VsockServer extends net.Server {
   }
 }
 
-/** Creates a VsockServer, as net.createServer() does (a PollServer on the poll path). */
+/**
+ * Creates a server for vsock / Hyper-V socket connections, as
+ * net.createServer() does; listen() then takes `{ port }`, `{ cid, port }`,
+ * `{ vmId, serviceId }`, `{ fd }`, a hybrid `{ udsPath, port }` or a URI.
+ *
+ * @param options - `allowHalfOpen`, `pauseOnConnect`, buffer sizes inherited
+ *   by accepted sockets, `io` (I/O path), `type` ('seqpacket' for message
+ *   sockets), Windows options. May be left out.
+ * @param connectionListener - Added as a listener for the 'connection' event.
+ * @returns A VsockServer (a net.Server), or a PollServer on the poll path;
+ *   a server of SeqpacketSockets for `type: 'seqpacket'`.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE` for bad
+ *   options. listen() failures (`EADDRINUSE`, `EADDRNOTAVAIL`, Windows'
+ *   `EACCES` for an unregistered service) are the server's 'error' event.
+ * @example
+ * ```js
+ * const hvsock = require('hvsock');
+ *
+ * const server = hvsock.createServer((socket) => socket.pipe(socket)); // echo
+ * server.listen({ port: 5000 }, () => console.log('listening on', server.address()));
+ * ```
+ */
 export function createServer(
   options: ServerOptions & { type: 'seqpacket' },
   connectionListener?: (socket: SeqpacketSocket) => void,

@@ -107,6 +107,19 @@ function isVsockStream(fd: number): boolean {
  * descriptors (TCP, unix, connected sockets from Accept=yes) are left open
  * and untouched; use systemdListenFds() to get at them. Each server owns its
  * descriptor. Empty when not socket-activated.
+ *
+ * @param options - createServer()'s options plus `backlog` and `unsetEnvironment`.
+ * @param connectionListener - Added as each server's 'connection' listener.
+ * @returns One `{ fd, name, server }` per inherited vsock listener.
+ * @throws HvsockError `ERR_HVSOCK_SYSTEMD_ENV` for malformed LISTEN_* variables.
+ * @example
+ * ```js
+ * const hvsock = require('hvsock');
+ *
+ * // agent.socket: [Socket] ListenStream=vsock::5000
+ * const [control] = hvsock.listenSystemd({}, (socket) => socket.pipe(socket));
+ * if (!control) throw new Error('not socket-activated');
+ * ```
  */
 export function listenSystemd(
   options: ServerOptions & SystemdOptions & { backlog?: number } = {},

@@ -50,7 +50,15 @@ export function checkUint32(value: unknown, name: string): number {
   return value;
 }
 
-/** The service id that stands for vsock port `port` (Hyper-V's VSOCK template). */
+/** The service id that stands for vsock port `port` (Hyper-V's VSOCK template). *
+ * @param port - An unsigned 32-bit port number.
+ * @returns The service id, lowercase.
+ * @throws TypeError / RangeError for anything but an integer 0..4294967295.
+ * @example
+ * ```js
+ * hvsock.serviceIdFromPort(5000); // '00001388-facb-11e6-bd58-64006a7986d3'
+ * ```
+ */
 export function serviceIdFromPort(port: number): string {
   checkUint32(port, 'port');
   return port.toString(16).padStart(8, '0') + VSOCK_TEMPLATE_SUFFIX;

@@ -119,6 +119,16 @@ function parseHvsock(rest: string, text: string, name: string): ParsedAddress {
  * (an ephemeral port when listening). VMID names: the keys of VmId, any
  * case. A numeric SERVICEID is a vsock port in the VSOCK template.
  * Throws ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE naming `name`.
+ *
+ * @param text - The URI.
+ * @param name - The argument name errors say.
+ * @returns `{ cid, port }`, `{ vmId, serviceId }` or a hybrid `{ udsPath, port | serviceId }`.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE`.
+ * @example
+ * ```js
+ * hvsock.parseAddress('vsock://host:5000'); // { cid: 2, port: 5000 }
+ * hvsock.parseAddress('hvsock://parent/5000'); // { vmId: 'a42e7cda-…', serviceId: '00001388-facb-11e6-bd58-64006a7986d3' }
+ * ```
  */
 export function parseAddress(text: unknown, name = 'address'): ParsedAddress {
   if (typeof text !== 'string') throw invalidArgType(name, `of type string (${SHAPE})`, text);
@@ -141,6 +151,11 @@ function checkUint32(value: unknown, field: string, address: unknown, name: stri
  * the other form where the VSOCK template allows (serviceId → port, port →
  * serviceId). Takes the objects parseAddress returns and the ones
  * `server.address()` / sockets report, so round trips are exact.
+ *
+ * @param address - An address object (options, parseAddress()'s result, server.address()).
+ * @param name - The argument name errors say.
+ * @returns The URI.
+ * @throws TypeError for an object that is no address.
  */
 export function formatAddress(address: AddressOptions, name = 'address'): string {
   if (address === null || typeof address !== 'object') throw invalidArgType(name, 'of type object', address);

@@ -141,6 +141,14 @@ function kernelSources(): KernelModuleSources {
  * VMCI, vhost, loopback), loaded as modules or built in, plus the local CID.
  * A module that is neither loaded nor listed as built in counts as absent
  * (it may still be auto-loaded on first use). Linux only.
+ *
+ * @returns The transports found, this machine's CID, and which of them reaches the host.
+ * @throws HvsockError `ERR_HVSOCK_UNSUPPORTED_PLATFORM` off Linux.
+ * @example
+ * ```js
+ * const info = hvsock.getTransportInfo();
+ * if (!info.vsock) console.log('no vsock here: load the module or run in a VM');
+ * ```
  */
 export function getTransportInfo(): TransportInfo {
   if (binding().constants.platform !== 'linux') {

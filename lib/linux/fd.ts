@@ -104,6 +104,16 @@ export interface FromFdOptions {
  * from then on and closes it with the socket. Note the descriptor's open
  * file description becomes non-blocking, as libuv needs, which a process
  * sharing it sees too.
+ *
+ * @param fd - A connected AF_VSOCK stream descriptor.
+ * @param options - `allowHalfOpen`.
+ * @returns The socket, already connected (no 'connect' event).
+ * @throws HvsockError `ERR_HVSOCK_BAD_FD` for a descriptor of another kind, a system error `EBADF` for one that is not open.
+ * @example
+ * ```js
+ * const socket = hvsock.socketFromFd(3); // e.g. inherited from a parent process
+ * console.log(socket.remoteCid, socket.remotePort);
+ * ```
  */
 export function socketFromFd(fd: unknown, options: FromFdOptions = {}): VsockSocket {
   const checked = validateFd(fd, 'fd');

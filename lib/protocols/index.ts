@@ -49,6 +49,19 @@ function secureOver(target: ConnectOptions, connectTls: (socket: net.Socket) => 
  * An http.Agent whose connections go to `address` (options or URI); the
  * request's host only fills the Host header. Keep-alive pooling works as
  * usual (`{ keepAlive: true }` in agentOptions).
+ *
+ * @param address - Where every connection goes: connect() options or a URI.
+ * @param agentOptions - http.Agent's own options (keepAlive, maxSockets, ...).
+ * @returns The agent: pass it as `agent` to http.request() / http.get().
+ * @throws TypeError for an address connect() would reject.
+ * @example
+ * ```js
+ * const http = require('node:http');
+ * const hvsock = require('hvsock');
+ *
+ * const agent = hvsock.createHttpAgent('vsock://3:8080', { keepAlive: true });
+ * http.get({ agent, host: 'vm', path: '/status' }, (res) => res.pipe(process.stdout));
+ * ```
  */
 export function createHttpAgent(address: ConnectTarget, agentOptions?: http.AgentOptions): http.Agent {
   const target = checkTarget(address);
@@ -62,6 +75,11 @@ export function createHttpAgent(address: ConnectTarget, agentOptions?: http.Agen
  * (ca, servername, ...) go in agentOptions or the request; the server name
  * defaults to the request's host. TLS sessions are cached and resumed as
  * https.Agent does.
+ *
+ * @param address - Where every connection goes: connect() options or a URI.
+ * @param agentOptions - https.Agent's options, TLS options included.
+ * @returns The agent, for https.request() / https.get().
+ * @throws TypeError for an address connect() would reject.
  */
 export function createHttpsAgent(address: ConnectTarget, agentOptions?: https.AgentOptions): https.Agent {
   const target = checkTarget(address);
@@ -92,6 +110,19 @@ export type UndiciConnectCallback = (...args: [null, net.Socket] | [Error, null]
  * { connect })`) that opens its connections to `address`. TLS for
  * `https:` origins, with `tlsOptions` (e.g. `ca`) and the origin's host as the
  * default server name. Needs no undici import: it only matches the signature.
+ *
+ * @param address - Where every connection goes: connect() options or a URI.
+ * @param tlsOptions - TLS options for `https:` origins (ca, cert, ...).
+ * @returns The connect function.
+ * @throws TypeError for an address connect() would reject.
+ * @example
+ * ```js
+ * const undici = require('undici');
+ * const hvsock = require('hvsock');
+ *
+ * const dispatcher = new undici.Agent({ connect: hvsock.createUndiciConnector('vsock://3:8080') });
+ * undici.fetch('http://vm/status', { dispatcher }).then((res) => res.text()).then(console.log);
+ * ```
  */
 export function createUndiciConnector(
   address: ConnectTarget,
@@ -145,6 +176,19 @@ function vsockAddress(this: net.Server): VsockAddressInfo | net.AddressInfo | st
  * `server.address()` reports the vsock endpoint. A TLS server (tls, https)
  * hands its handlers a TLSSocket without those getters: read its addresses
  * with vsockAddressOf(socket). Returns the server.
+ *
+ * @param server - Any net.Server: http.createServer(), https, http2, tls.
+ * @param address - A vsock address: options, a port number or a URI.
+ * @param listeningListener - Added as a 'listening' listener.
+ * @returns The server.
+ * @throws TypeError for a bad address; bind failures are the server's 'error' event.
+ * @example
+ * ```js
+ * const http = require('node:http');
+ * const hvsock = require('hvsock');
+ *
+ * hvsock.listenOn(http.createServer((req, res) => res.end('ok\n')), 'vsock://any:8080');
+ * ```
  */
 export function listenOn<T extends net.Server>(
   server: T,

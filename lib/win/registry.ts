@@ -40,6 +40,14 @@ function fail(status: number, syscall: string, serviceId?: string): never {
  * Registers `serviceId` with display name `name` (creates or updates the
  * key). Throws EACCES (ERROR_ACCESS_DENIED, systemCode 5) with the hint "run elevated" when
  * the process is not elevated.
+ *
+ * @param serviceId - The service id (a GUID; serviceIdFromPort(P) for a Linux guest's port P).
+ * @param name - A description, shown in the registry as ElementName.
+ * @throws A system error `EACCES` when not elevated; `ERR_HVSOCK_UNSUPPORTED_PLATFORM` off Windows.
+ * @example
+ * ```js
+ * hvsock.registerService(hvsock.serviceIdFromPort(5000), 'my agent'); // once, as an administrator
+ * ```
  */
 export function registerService(serviceId: string, name: string): void {
   const id = parseGuid(serviceId, 'serviceId');
