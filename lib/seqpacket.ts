@@ -21,7 +21,7 @@ import { kMaxLength } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { errorAddress, type Endpoint } from './address';
 import { binding, POLL_READABLE, SOCKET_SEQPACKET, type NativeMessageSender } from './binding';
-import { HvsockError, invalidArgType, invalidArgValue, systemError, type HvsockSystemError } from './errors';
+import { HvsockError, invalidArgType, invalidArgValue, outOfRange, systemError, type HvsockSystemError } from './errors';
 import { PollConnection, UV_EAGAIN, UV_ENOTCONN } from './poll-connection';
 import {
   IdleTimer,
@@ -46,6 +46,16 @@ const UV_EMSGSIZE = -90;
 /** connect() options for a message socket. */
 export interface SeqpacketConnectOptions extends ConnectOptions {
   type: 'seqpacket';
+  /** Queued bytes at which send() starts returning false (default 64 KiB); createServer() takes it for accepted sockets. */
+  highWaterMark?: number;
+}
+
+/** Validates the `highWaterMark` option of a message socket (connect() and createServer()). */
+export function pickHighWaterMark(value: unknown, name = 'options.highWaterMark'): number {
+  if (value === undefined) return DEFAULT_HIGH_WATER_MARK;
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isSafeInteger(value) || value < 1) throw outOfRange(name, 'an integer >= 1', value);
+  return value;
 }
 
 /** Validates connect()/createServer()'s `type` option. */
@@ -480,11 +490,12 @@ function failedSeqpacket(allowHalfOpen: boolean | undefined, error: Error): Seqp
 }
 
 /** Opens and starts connecting a SeqpacketSocket (arguments already validated by connect()). */
-export function connectSeqpacket(request: PollConnectRequest, listener?: () => void): SeqpacketSocket {
+export function connectSeqpacket(request: PollConnectRequest & { highWaterMark?: number }, listener?: () => void): SeqpacketSocket {
+  const highWaterMark = pickHighWaterMark(request.highWaterMark);
   if (request.signal?.aborted) return failedSeqpacket(request.allowHalfOpen, abortError(request.signal));
   const fd = openClientFd(SOCKET_SEQPACKET, request.endpoint, request.settings);
   if (fd instanceof Error) return failedSeqpacket(request.allowHalfOpen, fd);
-  const socket = new SeqpacketSocket({ allowHalfOpen: request.allowHalfOpen });
+  const socket = new SeqpacketSocket({ allowHalfOpen: request.allowHalfOpen, highWaterMark });
   try {
     socket.attach(fd);
   } catch (error) {
@@ -497,8 +508,8 @@ export function connectSeqpacket(request: PollConnectRequest, listener?: () => v
 }
 
 /** The connection factory of a SEQPACKET server. */
-export function acceptSeqpacket(fd: number, options: { allowHalfOpen?: boolean; pauseOnConnect?: boolean }): SeqpacketSocket {
-  const socket = new SeqpacketSocket({ allowHalfOpen: options.allowHalfOpen });
+export function acceptSeqpacket(fd: number, options: { allowHalfOpen?: boolean; pauseOnConnect?: boolean; highWaterMark?: number }): SeqpacketSocket {
+  const socket = new SeqpacketSocket({ allowHalfOpen: options.allowHalfOpen, highWaterMark: options.highWaterMark });
   if (options.pauseOnConnect) socket.pause();
   socket.accepted(fd);
   return socket;

@@ -25,7 +25,7 @@ const isWindows = process.platform === 'win32'; // AF_HYPERV: lib/win/server.ts
 import { pickIoPath, type IoPath } from './io-path';
 import { PollServer } from './poll-server';
 import { acceptPollSocket, type PollSocket } from './poll-socket';
-import { acceptSeqpacket, pickSocketType, type SeqpacketSocket } from './seqpacket';
+import { acceptSeqpacket, pickHighWaterMark, pickSocketType, type SeqpacketSocket } from './seqpacket';
 
 /** Default backlog: large, because vsock resets (not queues) connects past it. The kernel caps it at somaxconn. */
 export const DEFAULT_BACKLOG = 4096;
@@ -212,7 +212,7 @@ export class VsockServer extends net.Server {
 
 /** Creates a VsockServer, as net.createServer() does (a PollServer on the poll path). */
 export function createServer(
-  options: ServerOptions & { type: 'seqpacket' },
+  options: ServerOptions & { type: 'seqpacket'; highWaterMark?: number },
   connectionListener?: (socket: SeqpacketSocket) => void,
 ): SeqpacketServer;
 export function createServer(
@@ -236,6 +236,7 @@ export function createServer(
     throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "type: 'seqpacket' is a Linux AF_VSOCK socket type");
   }
   if (type === 'seqpacket') {
+    pickHighWaterMark((options as { highWaterMark?: unknown } | undefined)?.highWaterMark); // accepted sockets take it
     return new PollServer(acceptSeqpacket, options, connectionListener as (socket: SeqpacketSocket) => void, SOCKET_SEQPACKET);
   }
   if (pickIoPath(options?.io) === 'poll') {

@@ -351,7 +351,9 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
     // The retry loop drives net's connect state machine (installConnect below).
     if (retryPolicy) throw invalidArgValue('options.retry', options.retry, "is supported for stream sockets on the 'handle' I/O path only");
     const request = { endpoint, settings, allowHalfOpen: options.allowHalfOpen, timeout: options.timeout, signal: options.signal };
-    return type === 'seqpacket' ? connectSeqpacket(request, connectListener) : connectPollSocket(request, connectListener);
+    return type === 'seqpacket'
+      ? connectSeqpacket({ ...request, highWaterMark: (options as { highWaterMark?: number }).highWaterMark }, connectListener)
+      : connectPollSocket(request, connectListener);
   }
   const where = errorAddress(endpoint);
   // Aborted already: no descriptor is ever made, so nothing reaches the peer.
