@@ -108,20 +108,25 @@ function hvsockOffline(...args: string[]): { status: number | null; stdout: stri
   return { status, stdout, stderr };
 }
 
-/** What `run` writes to stderr while it runs (status lines). */
-async function stderrOf<T>(run: () => Promise<T>): Promise<{ result: T; stderr: string }> {
-  const write = process.stderr.write;
-  let stderr = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
+/** What `run` writes to process[name] while it runs (the commands' status and result lines). */
+async function captured<T>(name: 'stdout' | 'stderr', run: () => Promise<T>): Promise<{ result: T; text: string }> {
+  const stream = process[name];
+  const write = stream.write;
+  let text = '';
+  stream.write = ((chunk: string | Uint8Array) => {
+    text += chunk.toString();
     return true;
-  }) as typeof process.stderr.write;
+  }) as typeof stream.write;
   try {
-    return { result: await run(), stderr };
+    return { result: await run(), text };
   } finally {
-    process.stderr.write = write;
+    stream.write = write;
   }
 }
+const stderrOf = async <T>(run: () => Promise<T>): Promise<{ result: T; stderr: string }> => {
+  const { result, text } = await captured('stderr', run);
+  return { result, stderr: text };
+};
 
 describe('CLI: --version, --help, services, errors in command-line words (no socket made)', () => {
   it('--version prints the package version, exit 0', () => {
@@ -248,7 +253,7 @@ describe('CLI: --retry and --connect-timeout', () => {
     const far = new net.Socket({ fd: kernel.takePeerFd(), readable: true, writable: true });
     far.on('error', () => undefined);
     far.on('data', (data) => far.write(data));
-    const { stdout } = await stdoutOf(() => run);
+    const { text: stdout } = await captured('stdout', () => run);
     expect(stdout).toMatch(/^ping vsock:\/\/3:5000: 1 × 64 bytes/); // before: rejected with the first ECONNRESET
     far.destroy();
   });
@@ -272,17 +277,3 @@ describe('CLI: --retry and --connect-timeout', () => {
     expect(kernelWaits).toEqual([300]); // SO_VM_SOCKETS_CONNECT_TIMEOUT: the kernel's 2 s default would cut a longer wait short
   });
 });
-
-async function stdoutOf<T>(run: () => Promise<T>): Promise<{ result: T; stdout: string }> {
-  const write = process.stdout.write;
-  let stdout = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { result: await run(), stdout };
-  } finally {
-    process.stdout.write = write;
-  }
-}
