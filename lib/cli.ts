@@ -2,8 +2,10 @@
 // The hvsock command: socat/ncat-style tools over vsock / Hyper-V sockets.
 // One command per file in cli/; this file dispatches and turns failures
 // into one stderr line and an exit code (1 runtime failure, 2 usage).
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { benchCommand } from './cli/bench';
-import { CliError, EXIT_FAILURE, EXIT_USAGE, parseCommandLine, type Command } from './cli/common';
+import { CliError, EXIT_FAILURE, EXIT_USAGE, GLOBAL_USAGE, parseCommandLine, type Command } from './cli/common';
 import { connectCommand } from './cli/connect';
 import { echoCommand } from './cli/echo';
 import { idCommand } from './cli/id';
@@ -23,9 +25,15 @@ const COMMANDS: Command[] = [
   servicesCommand,
 ];
 
-const USAGE = `usage: hvsock COMMAND [options]   (hvsock COMMAND --help for more)
+const USAGE = `usage: hvsock COMMAND [options] ADDR   (hvsock COMMAND --help for more)
+       hvsock --version
 
 ${COMMANDS.map((command) => `  ${command.name.padEnd(9)} ${command.summary}`).join('\n')}
+
+Options of every command:${GLOBAL_USAGE.trimEnd()}
+  -V, --version         print hvsock's version
+Client commands (connect, ping, bench): -w/--connect-timeout S, -r/--retry N.
+listen: -k/--keep-open, -e/--exec CMD, --send-only, --recv-only.
 
 Addresses (ADDR):
   vsock://CID:PORT          CID: a number or any, local/loopback, host, hypervisor
@@ -43,10 +51,25 @@ Addresses (ADDR):
 // CID) is a usage error, like the ones the CLI finds itself.
 const USAGE_CODES = new Set(['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_HVSOCK_UNSUPPORTED_ADDRESS']);
 
+// The package's version, from the package.json next to dist/.
+function version(): string {
+  const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+const GLOBAL_FLAGS = new Set(['-v', '--verbose', '-q', '--quiet']);
+
 async function main(argv: string[]): Promise<number> {
+  // -v / -q may come before the command too (hvsock -q listen ...): pass them on to it.
+  const leading = [];
+  while (GLOBAL_FLAGS.has(argv[0])) leading.push(argv.shift()!);
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`hvsock ${version()} (node ${process.version}, ${process.platform}-${process.arch})\n`);
     return 0;
   }
   if (name === undefined) {
@@ -55,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (!command) throw new CliError(`unknown command "${name}" (see hvsock --help)`, EXIT_USAGE);
-  const parsed = parseCommandLine(command, rest);
+  const parsed = parseCommandLine(command, [...leading, ...rest]);
   return parsed ? command.run(parsed.values, parsed.positionals) : 0;
 }
 

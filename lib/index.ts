@@ -27,7 +27,7 @@ export { HvsockError, type HvsockErrorCode, type HvsockSystemError } from './err
 
 // Clients: connect(), its options, and the sockets it returns.
 export { connect, createConnection, type HvsockSocket } from './connect';
-export { type ConnectOptions } from './options';
+export { checkAddress, type ConnectOptions } from './options';
 export { VsockSocket } from './handle/socket';
 export { type SocketSettings, type ConnectSettings, type HyperVSettings } from './settings';
 export { type IoPath } from './io-path';

@@ -9,6 +9,7 @@ import { isHybridAddress, type HybridAddressOptions } from './hybrid/endpoint';
 import { pickIoPath, type IoPath } from './io-path';
 import { pickRetryOptions, type RetryOptions, type RetryPolicy } from './retry';
 import { pickBufferSettings, pickConnectTimeout, type ConnectSettings, type SocketSettings } from './settings';
+import { resolveHyperVAddress } from './win/address';
 import { pickHyperVSettings, rejectWindowsOnly } from './win/options';
 
 const isWindows = process.platform === 'win32';
@@ -76,6 +77,14 @@ export function pickSocketType(value: unknown, name = 'options.type'): 'stream' 
 }
 
 /** Seqpacket is an AF_VSOCK socket type: Windows has none. */
+/** Validates the `highWaterMark` option of a message socket (connect() and createServer()); undefined: the default. */
+export function pickHighWaterMark(value: unknown, name = 'options.highWaterMark'): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isSafeInteger(value) || value < 1) throw outOfRange(name, 'an integer >= 1', value);
+  return value;
+}
+
 export function rejectWindowsSeqpacket(): void {
   if (isWindows) throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "type: 'seqpacket' is a Linux AF_VSOCK socket type");
 }
@@ -144,6 +153,8 @@ export interface VsockConnectRequest {
   signal?: AbortSignal;
   /** Handle-path streams only (rejected for the others here). */
   retry?: RetryPolicy;
+  /** Message sockets: queued bytes at which send() returns false (undefined: the default, 64 KiB). */
+  highWaterMark?: number;
 }
 
 /** One connect() call, normalised: which mechanism, and what it is given. */
@@ -175,6 +186,34 @@ export function normaliseConnect(target: ConnectOptions | string, connectListene
   if (retry && (type === 'seqpacket' || io === 'poll')) {
     throw invalidArgValue('options.retry', options.retry, "is supported for stream sockets on the 'handle' I/O path only");
   }
+  const highWaterMark = type === 'seqpacket' ? pickHighWaterMark((options as { highWaterMark?: unknown }).highWaterMark) : undefined;
   const { allowHalfOpen, timeout, signal } = options;
-  return { transport: 'vsock', io, type, request: { endpoint, settings, allowHalfOpen, timeout, signal, retry } };
+  return { transport: 'vsock', io, type, request: { endpoint, settings, allowHalfOpen, timeout, signal, retry, highWaterMark } };
 }
+
+/**
+ * Checks a `{ cid, port }` / `{ vmId, serviceId }` address against this
+ * platform's addressing rules for `role`, exactly as connect() or listen()
+ * would, without making a socket: for validating user input (a command
+ * line, a config file) up front. Hybrid addresses (`udsPath`) are checked
+ * when connecting.
+ *
+ * @param address - The address, e.g. parseAddress()'s result.
+ * @param role - 'connect' (the address must name one peer) or 'listen'
+ *   (wildcards allowed; the service may be left out on Linux).
+ * @param name - The argument name errors say.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE`,
+ *   RangeError `ERR_OUT_OF_RANGE`, HvsockError
+ *   `ERR_HVSOCK_UNSUPPORTED_ADDRESS` (e.g. a VM id GUID on Linux, a CID on
+ *   Windows).
+ * @example
+ * ```js
+ * hvsock.checkAddress(hvsock.parseAddress('hvsock://children/5000'), 'connect'); // throws: names no single VM
+ * ```
+ */
+export function checkAddress(address: AddressOptions, role: 'connect' | 'listen', name = 'address'): void {
+  if (isHybridAddress(address)) return;
+  if (process.platform === 'win32') resolveHyperVAddress(address, role, name);
+  else resolveVsockAddress(address, role, name);
+}
+

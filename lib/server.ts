@@ -23,6 +23,7 @@ import { acceptPollSocket, type PollSocket } from './linux/poll/stream';
 import { acceptSeqpacket, type SeqpacketSocket } from './linux/poll/seqpacket';
 import {
   pickBacklog,
+  pickHighWaterMark,
   pickListenArguments,
   pickSocketSettings,
   pickSocketType,
@@ -133,7 +134,7 @@ export class VsockServer extends net.Server {
  * ```
  */
 export function createServer(
-  options: ServerOptions & { type: 'seqpacket' },
+  options: ServerOptions & { type: 'seqpacket'; highWaterMark?: number },
   connectionListener?: (socket: SeqpacketSocket) => void,
 ): SeqpacketServer;
 export function createServer(
@@ -155,6 +156,7 @@ export function createServer(
   const type = pickSocketType(options?.type);
   if (type === 'seqpacket') {
     rejectWindowsSeqpacket();
+    pickHighWaterMark((options as { highWaterMark?: unknown } | undefined)?.highWaterMark); // accepted sockets take it
     return new PollServer(acceptSeqpacket, options, connectionListener as (socket: SeqpacketSocket) => void, SOCKET_SEQPACKET);
   }
   if (pickIoPath(options?.io) === 'poll') {

@@ -6,9 +6,13 @@ import { parseGuid } from './guid';
 
 /** Well-known Hyper-V VM ids (HV_GUID_*), canonical lowercase. */
 export const VmId = Object.freeze({
-  /** Listen: accept connections from any partition. */
+  /**
+   * Listen: accept connections from any partition. Connect: the parent
+   * partition (HV_GUID_ZERO, as Microsoft's Hyper-V sockets guide has a VM
+   * reach its host); on Linux that is CID 2.
+   */
   WILDCARD: '00000000-0000-0000-0000-000000000000',
-  /** Same GUID as WILDCARD. */
+  /** HV_GUID_ZERO, the same GUID as WILDCARD: any partition when listening, the parent when connecting. */
   ZERO: '00000000-0000-0000-0000-000000000000',
   /** Reserved. */
   BROADCAST: 'ffffffff-ffff-ffff-ffff-ffffffffffff',
@@ -145,7 +149,9 @@ export function endpointOf(cid: number, port: number): Endpoint {
 
 function cidFromVmId(vmId: string, role: 'connect' | 'listen', name: string): number {
   switch (vmId) {
-    case VmId.WILDCARD:
+    case VmId.WILDCARD: // = ZERO
+      // Microsoft's guide connects a VM to its host with HV_GUID_ZERO.
+      return role === 'listen' ? Cid.ANY : Cid.HOST;
     case VmId.CHILDREN:
       if (role === 'listen') return Cid.ANY;
       throw invalidArgValue(name, vmId, 'names no single partition to connect to (use PARENT, LOOPBACK or a cid)');
@@ -156,7 +162,7 @@ function cidFromVmId(vmId: string, role: 'connect' | 'listen', name: string): nu
     default:
       throw new HvsockError(
         'ERR_HVSOCK_UNSUPPORTED_ADDRESS',
-        `VM id ${vmId} has no vsock CID on Linux: only WILDCARD, CHILDREN, LOOPBACK and PARENT map ` +
+        `VM id ${vmId} has no vsock CID on Linux: only WILDCARD (ZERO), CHILDREN, LOOPBACK and PARENT map ` +
           'onto vsock; address other VMs by { cid, port }',
       );
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from '../index';
 import { addressArgument, CliError, connectedPeer, EXIT_USAGE, until, type Command, type Values } from './common';
+import { CLIENT_OPTIONS, CLIENT_USAGE, connectClient } from './client';
 
 const MiB = 1024 * 1024;
 /** Bytes of the peer's reply kept: a sink's byte count line ("<u64>\n") and some room. */
@@ -20,7 +20,7 @@ function bytesOption(values: Values): number {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'throughput to a sink on ADDR (hvsock sink)',
-  usage: `usage: hvsock bench ADDR [--bytes SIZE]
+  usage: `usage: hvsock bench ADDR [--bytes SIZE] [-w S] [-r N]
 
 Sends SIZE bytes (default 256M; suffixes K, M, G) to ADDR as fast as the
 connection takes them, half-closes and waits for the peer to close, then
@@ -29,14 +29,15 @@ with the byte count it received, which bench checks. A peer that just
 reads and closes (socat -u VSOCK-LISTEN:5001 /dev/null) works too. On a
 terminal, a progress line goes to stderr.
 
+  -b, --bytes SIZE      bytes to send (default 256M)
+${CLIENT_USAGE}
   hvsock bench vsock://2:5001 --bytes 1G
 `,
-  options: { bytes: { type: 'string', short: 'b' } },
+  options: { bytes: { type: 'string', short: 'b' }, ...CLIENT_OPTIONS },
   async run(values, positionals) {
     const address = addressArgument(benchCommand, positionals);
     const total = bytesOption(values);
-    const socket = connect({ ...address, allowHalfOpen: true });
-    await until(socket, 'connect');
+    const socket = await connectClient(benchCommand, values, address, positionals[0], { allowHalfOpen: true });
     // A sink answers one decimal line; keep that much and only count the
     // rest (an echo server would send everything back).
     let reply: Buffer = Buffer.alloc(0);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type * as net from 'node:net';
-import { connect } from '../index';
-import { addressArgument, CliError, connectedPeer, integerOption, until, type Command } from './common';
+import { addressArgument, CliError, connectedPeer, integerOption, type Command } from './common';
+import { CLIENT_OPTIONS, CLIENT_USAGE, connectClient } from './client';
 
 // Resolves with exactly `size` bytes from the socket (which must be flowing).
 // An echo peer never has more than one message outstanding: anything past
@@ -51,21 +51,23 @@ function quantile(sorted: number[], q: number): number {
 export const pingCommand: Command = {
   name: 'ping',
   summary: 'round-trip times to an echo server on ADDR',
-  usage: `usage: hvsock ping ADDR [--count N] [--size BYTES]
+  usage: `usage: hvsock ping ADDR [--count N] [--size BYTES] [-w S] [-r N]
 
 Sends --count messages of --size bytes (default 10 of 64) one after another
 to an echo server (hvsock echo ADDR) and prints the round-trip times in
 microseconds: min, median, p99, max.
 
+  -c, --count N         messages to send (default 10)
+  -s, --size BYTES      bytes per message (default 64, at most 1048576)
+${CLIENT_USAGE}
   hvsock ping vsock://2:5000 --count 1000
 `,
-  options: { count: { type: 'string', short: 'c' }, size: { type: 'string', short: 's' } },
+  options: { count: { type: 'string', short: 'c' }, size: { type: 'string', short: 's' }, ...CLIENT_OPTIONS },
   async run(values, positionals) {
     const address = addressArgument(pingCommand, positionals);
     const count = integerOption(pingCommand, values, 'count', 10, 1, 1_000_000);
     const size = integerOption(pingCommand, values, 'size', 64, 1, 1 << 20);
-    const socket = connect(address);
-    await until(socket, 'connect');
+    const socket = await connectClient(pingCommand, values, address, positionals[0]);
     const read = bytesReader(socket, size);
     const payload = randomBytes(size);
     const samples: number[] = [];

@@ -5,8 +5,8 @@
 // connection, so a forgotten or hostile peer cannot hold the server's
 // descriptors and memory for ever.
 import type * as net from 'node:net';
-import { createServer, formatAddress, type ParsedAddress } from '../index';
-import { integerOption, note, peerName, until, type Command, type Options, type Values } from './common';
+import { createServer, type ParsedAddress } from '../index';
+import { detail, integerOption, note, peerName, showAddress, until, type Command, type Options, type Values } from './common';
 
 export const DEFAULT_MAX_CONNECTIONS = 256;
 export const DEFAULT_IDLE_TIMEOUT_S = 300;
@@ -42,10 +42,13 @@ export async function serveUntilSignal(
   name: string,
   address: ParsedAddress,
   limits: ServeLimits,
-  handle: (socket: net.Socket) => void,
+  handle: (socket: net.Socket, peer: string) => void,
+  listeningLine = `${name} listening on`,
 ): Promise<number> {
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     const peer = peerName(socket, address);
+    detail(`${name}: connection from ${peer}`);
+    socket.once('close', () => detail(`${name}: ${peer} closed`));
     // One peer's failure (EPIPE, reset) must not end the server.
     socket.on('error', (error) => note(`${name}: ${peer}: ${error.message}`));
     if (limits.idleTimeoutMs > 0) {
@@ -54,12 +57,12 @@ export async function serveUntilSignal(
         socket.destroy();
       });
     }
-    handle(socket);
+    handle(socket, peer);
   });
   server.maxConnections = limits.maxConnections;
   server.listen(address);
   await until(server, 'listening');
-  note(`${name} listening on ${formatAddress(server.address()!)}`);
+  note(`${listeningLine} ${showAddress(server.address()!)}`);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     process.once('SIGINT', () => resolve());

@@ -27,7 +27,14 @@ VSOCK-template service id, which Linux guests connect to). list prints
       throw new CliError(`services: expects one of ${ACTIONS.join(', ')} (see hvsock services --help)`, EXIT_USAGE);
     }
     if (process.platform !== 'win32') {
-      throw new CliError('services: service registration exists only on Windows hosts; Linux needs none', EXIT_USAGE);
+      // Not a mistake worth a usage error: a script shared between hosts may run it anywhere.
+      note(
+        'services: nothing to do on Linux: a vsock service needs no registration and is reachable as soon as ' +
+          'something listens on its port (hvsock listen vsock://any:PORT). Registration is for Windows hosts ' +
+          '(HKLM\\...\\GuestCommunicationServices), where Linux guests reach vsock port P as service id ' +
+          'PPPPPPPP-facb-11e6-bd58-64006a7986d3 (hvsock id --port P).',
+      );
+      return 0;
     }
     const arity = { register: 2, unregister: 1, list: 0 }[action as 'register' | 'unregister' | 'list'];
     if (rest.length !== arity) {

@@ -1,5 +1,6 @@
 // Addressing: GUIDs, well-known ids, the VSOCK template, {vmId, serviceId} ->
 // {cid, port} mapping and argument validation. Pure: no sockets.
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { hvsock } from '../helpers/hvsock';
 
@@ -87,6 +88,32 @@ describe('VSOCK service-id template', () => {
 
 // The mapping is observable without connecting: listen() reports the
 // endpoint it bound in address(), and bad input throws synchronously.
+describe('VmId.ZERO (HV_GUID_ZERO)', () => {
+  // Pure translation (dist/address/index.js, dist/win/address.js): no socket is made.
+  const { resolveVsockAddress }: typeof import('../../lib/address/index') = createRequire(__filename)('../../dist/address/index.js');
+  const { resolveHyperVAddress }: typeof import('../../lib/win/address') = createRequire(__filename)('../../dist/win/address.js');
+
+  it("connect: the parent, CID 2, as Microsoft's Hyper-V sockets guide uses it from a VM", () => {
+    expect(VmId.ZERO).toBe(VmId.WILDCARD);
+    expect(resolveVsockAddress({ vmId: VmId.ZERO, serviceId: serviceIdFromPort(5000) }, 'connect')).toMatchObject({ cid: Cid.HOST, port: 5000 });
+    expect(resolveVsockAddress(hvsock.parseAddress('hvsock://zero/5000'), 'connect')).toMatchObject({ cid: Cid.HOST, port: 5000 });
+  });
+
+  it('listen: any partition, CID ANY', () => {
+    expect(resolveVsockAddress({ vmId: VmId.ZERO, port: 5000 }, 'listen')).toMatchObject({ cid: Cid.ANY, port: 5000 });
+  });
+
+  it('CHILDREN still names no peer to connect to', () => {
+    expect(() => resolveVsockAddress({ vmId: VmId.CHILDREN, port: 5 }, 'connect')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+  });
+
+  it('Windows passes ZERO through unchanged in both roles', () => {
+    const serviceId = serviceIdFromPort(5000);
+    expect(resolveHyperVAddress({ vmId: VmId.ZERO, serviceId }, 'connect')).toEqual({ vmId: VmId.ZERO, serviceId });
+    expect(resolveHyperVAddress({ vmId: VmId.ZERO, serviceId }, 'listen')).toEqual({ vmId: VmId.ZERO, serviceId });
+  });
+});
+
 describe('address options', () => {
   const bad: Array<[string, unknown, string]> = [
     ['no options', undefined, 'ERR_INVALID_ARG_TYPE'],
@@ -104,7 +131,6 @@ describe('address options', () => {
     ['port and serviceId', { cid: 1, port: 5, serviceId: serviceIdFromPort(5) }, 'ERR_INVALID_ARG_VALUE'],
     ['bad vmId', { vmId: 'parent', port: 5 }, 'ERR_INVALID_ARG_VALUE'],
     ['bad serviceId', { cid: 1, serviceId: 'x' }, 'ERR_INVALID_ARG_VALUE'],
-    ['wildcard vmId', { vmId: VmId.WILDCARD, port: 5 }, 'ERR_INVALID_ARG_VALUE'],
     ['children vmId', { vmId: VmId.CHILDREN, port: 5 }, 'ERR_INVALID_ARG_VALUE'],
     ['vmId without a CID', { vmId: VmId.SILOHOST, port: 5 }, 'ERR_HVSOCK_UNSUPPORTED_ADDRESS'],
     ['broadcast vmId', { vmId: VmId.BROADCAST, port: 5 }, 'ERR_HVSOCK_UNSUPPORTED_ADDRESS'],

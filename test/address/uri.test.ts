@@ -140,8 +140,8 @@ describe('round trips', () => {
 describe('URIs in connect() and listen()', () => {
   it('connect() validates a URI synchronously, naming options', () => {
     expect(() => hvsock.connect('vsock://1:x')).toThrow(/^The argument 'options' has port "x"/);
-    // Parsed, then refused by the address rules: WILDCARD names no peer to connect to.
-    expect(() => hvsock.connect('hvsock://wildcard/5000')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    // Parsed, then refused by the address rules: CHILDREN names no peer to connect to.
+    expect(() => hvsock.connect('hvsock://children/5000')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(() => hvsock.connect('hvsock://silohost/5000')).toThrow(
       expect.objectContaining({ code: 'ERR_HVSOCK_UNSUPPORTED_ADDRESS' }),
     );

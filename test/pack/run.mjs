@@ -53,13 +53,19 @@ const REQUIRED = [
   'native/hvsock_linux.cc',
   'prebuilds/linux-x64/hvsock.node',
   'prebuilds/linux-arm64/hvsock.node',
+  // The docs tell users to run the service examples from node_modules/hvsock/examples/.
+  'examples/agent/guest-agent.js',
+  'examples/agent/host-client.js',
+  'examples/echo-server.js',
 ];
 // And every other prebuild made here (win32-x64 when its build ran).
 const builtPrebuilds = () =>
   readdirSync(path.join(root, 'prebuilds')).flatMap((target) =>
     readdirSync(path.join(root, 'prebuilds', target)).filter((file) => file.endsWith('.node')).map((file) => `prebuilds/${target}/${file}`),
   );
-const FORBIDDEN = /^(test|bench|examples|scripts|build|\.cache|node_modules)\/|\.test\.|^tsconfig|^vitest/;
+// examples/ ships, except the packaging smoke projects (test fixtures);
+// lib/ ships (the sources the maps and the types' comments point at).
+const FORBIDDEN = /^((test|bench|scripts|build|\.cache|node_modules)\/|examples\/smoke-)|\.test\.|^tsconfig|^vitest/;
 
 function pack(into) {
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', into], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });

@@ -46,6 +46,8 @@ const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 /** connect() options for a message socket. */
 export interface SeqpacketConnectOptions extends ConnectOptions {
   type: 'seqpacket';
+  /** Queued bytes at which send() starts returning false (default 64 KiB); createServer() takes it for accepted sockets. */
+  highWaterMark?: number;
 }
 
 /** Validates connect()/createServer()'s `type` option. */
@@ -474,12 +476,17 @@ installEndpointGetters(SeqpacketSocket.prototype);
 
 /** Opens and starts connecting a SeqpacketSocket (arguments already validated by connect()). */
 export function connectSeqpacket(request: VsockConnectRequest, listener?: () => void): SeqpacketSocket {
-  return connectPollPath(() => new SeqpacketSocket({ allowHalfOpen: request.allowHalfOpen }), SOCKET_SEQPACKET, request, listener);
+  return connectPollPath(
+    () => new SeqpacketSocket({ allowHalfOpen: request.allowHalfOpen, highWaterMark: request.highWaterMark }),
+    SOCKET_SEQPACKET,
+    request,
+    listener,
+  );
 }
 
 /** The connection factory of a SEQPACKET server. */
-export function acceptSeqpacket(fd: number, options: { allowHalfOpen?: boolean; pauseOnConnect?: boolean }): SeqpacketSocket {
-  const socket = new SeqpacketSocket({ allowHalfOpen: options.allowHalfOpen });
+export function acceptSeqpacket(fd: number, options: { allowHalfOpen?: boolean; pauseOnConnect?: boolean; highWaterMark?: number }): SeqpacketSocket {
+  const socket = new SeqpacketSocket({ allowHalfOpen: options.allowHalfOpen, highWaterMark: options.highWaterMark });
   if (options.pauseOnConnect) socket.pause();
   socket.accepted(fd);
   return socket;

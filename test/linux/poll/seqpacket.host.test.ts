@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { installFakeBinding } from '../../helpers/fake-binding';
 
 import type { NativeBinding } from '../../../lib/binding';
 
@@ -230,4 +231,31 @@ describe('process exit with seqpacket sends blocked', () => {
       expect(elapsed).toBeLessThan(5_000);
     });
   }
+});
+
+describe('highWaterMark is settable (it was exported but fixed at 64 KiB)', () => {
+  it('createServer({ type: "seqpacket", highWaterMark }) gives accepted sockets that mark', () => {
+    const [a, b] = standin.standInPair(bindingModule.SOCKET_SEQPACKET);
+    const accepted = seqpacket.acceptSeqpacket(a, { highWaterMark: 1024 });
+    const other = seqpacket.acceptSeqpacket(b, {});
+    expect(accepted.highWaterMark).toBe(1024); // before: 65536 whatever was asked
+    expect(other.highWaterMark).toBe(64 * 1024);
+    accepted.destroy();
+    other.destroy();
+  });
+
+  it('connect({ type: "seqpacket", highWaterMark }) takes it, and both validate it synchronously', () => {
+    const hvsock: typeof import('../../../lib/index') = load('../../../dist/index.js');
+    const { restore } = installFakeBinding({ connect: -115, pollStart: () => 0 }); // never connects: no vsock
+    try {
+      const socket = hvsock.connect({ cid: 3, port: 5000, type: 'seqpacket', highWaterMark: 4096 });
+      expect(socket.highWaterMark).toBe(4096); // before: 65536
+      socket.on('error', () => undefined);
+      socket.destroy();
+      expect(() => hvsock.connect({ cid: 3, port: 5000, type: 'seqpacket', highWaterMark: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => hvsock.createServer({ type: 'seqpacket', highWaterMark: '1' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    } finally {
+      restore();
+    }
+  });
 });
