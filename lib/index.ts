@@ -48,7 +48,7 @@ export {
 
 // The poll-driven I/O path and SOCK_SEQPACKET message sockets (Linux).
 export { PollSocket } from './linux/poll/stream';
-export { PollServer } from './linux/poll/server';
+export { PollServer, type AcceptedConnection } from './linux/poll/server';
 export { type VsockEndpointGetters } from './linux/poll/common';
 export {
   SeqpacketSocket,
@@ -56,6 +56,7 @@ export {
   type SeqpacketOptions,
   type MessageTooLargeError,
   type MessageTruncatedError,
+  type SendCallback as SeqpacketSendCallback,
 } from './linux/poll/seqpacket';
 
 // Adopted descriptors and systemd socket activation (Linux).

@@ -63,6 +63,7 @@ export interface MessageTooLargeError extends HvsockError {
   size: number;
   /** The kernel's status (-ENOMEM on Linux 6.1, -EMSGSIZE later). */
   errno: number;
+  /** Always 'send'. */
   syscall: 'send';
 }
 
@@ -72,9 +73,12 @@ export interface MessageTruncatedError extends HvsockError {
   received: number;
 }
 
-type SendCallback = (error: Error | null) => void;
+/** send()'s callback: null once the kernel took the message, else why not. */
+export type SendCallback = (error: Error | null) => void;
 
+/** Options of a SeqpacketSocket (connect() and createServer() with `type: 'seqpacket'` take them). */
 export interface SeqpacketOptions {
+  /** As net: keep receiving after this side's end(). */
   allowHalfOpen?: boolean;
   /** Queued bytes at which send() starts returning false (default 64 KiB). */
   highWaterMark?: number;
@@ -88,21 +92,31 @@ interface Outgoing {
 }
 
 export interface SeqpacketSocket extends VsockEndpointGetters {
+  /** A received message, whole. */
   on(event: 'message', listener: (message: Buffer) => void): this;
+  /** As net.Socket: connected; send() room again; the peer ended; this side ended; idle timeout. */
   on(event: 'connect' | 'ready' | 'drain' | 'end' | 'finish' | 'timeout', listener: () => void): this;
+  /** A failure; then close. */
   on(event: 'error', listener: (error: Error) => void): this;
+  /** Once, at the end; `hadError` says whether an error caused it. */
   on(event: 'close', listener: (hadError: boolean) => void): this;
+  /** Any other event, as EventEmitter. */
   on(event: string | symbol, listener: (...args: any[]) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** A connected SOCK_SEQPACKET vsock socket: send() messages, receive 'message' events. */
 export class SeqpacketSocket extends EventEmitter {
+  /** @internal */
   [kConnection]: PollConnection | null = null;
+  /** True until the connect completes (or fails), as net.Socket#connecting. */
   connecting = false;
+  /** True once destroy() ran, as net.Socket#destroyed. */
   destroyed = false;
   /** Payload bytes received / sent (handed to the kernel). */
   bytesRead = 0;
+  /** Payload bytes handed to the kernel. */
   bytesWritten = 0;
+  /** Whether the socket keeps receiving after its own end(). */
   readonly allowHalfOpen: boolean;
   /** Messages sent (or waiting for the connection) without a result yet, oldest first. */
   private readonly queue: Outgoing[] = [];
@@ -127,7 +141,7 @@ export class SeqpacketSocket extends EventEmitter {
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   }
 
-  /** Takes ownership of a connected (or connecting) fd. Internal. */
+  /** @internal Takes ownership of a connected (or connecting) fd. */
   attach(fd: number): void {
     this[kConnection] = new PollConnection(fd, {
       readable: () => this.receive(),
@@ -137,7 +151,7 @@ export class SeqpacketSocket extends EventEmitter {
     if (!this.refed) this[kConnection].unref();
   }
 
-  /** Starts connecting the attached fd. Internal. */
+  /** @internal Starts connecting the attached fd. */
   startConnect(endpoint: Endpoint, listener?: () => void): void {
     this.endpoint = endpoint;
     this.connecting = true;
@@ -160,7 +174,7 @@ export class SeqpacketSocket extends EventEmitter {
   }
 
   /**
-   * Takes an accepted fd (already connected: no 'connect' event). Internal.
+   * @internal Takes an accepted fd (already connected: no 'connect' event).
    * Throws if the socket cannot be set up, with the fd closed.
    */
   accepted(fd: number): void {
@@ -226,14 +240,17 @@ export class SeqpacketSocket extends EventEmitter {
     return this.queuedBytes;
   }
 
+  /** True while not connected, as net.Socket#pending. */
   get pending(): boolean {
     return this[kConnection] === null || this.connecting;
   }
 
+  /** The idle timeout in ms, if set (setTimeout()). */
   get timeout(): number | undefined {
     return this.idle.ms || undefined;
   }
 
+  /** This end's address, as net.Socket#address(): `{ address, family, port, cid, vmId, serviceId }`, or `{}` before connecting. */
   address(): VsockAddressInfo | Record<string, never> {
     return localAddressInfo(this[kConnection]);
   }
@@ -375,12 +392,14 @@ export class SeqpacketSocket extends EventEmitter {
     return this;
   }
 
+  /** Starts (again) emitting 'message' events. */
   resume(): this {
     this.paused = false;
     if (!this.connecting && !this.readEnded && this.receiveBuffer) this[kConnection]?.want(POLL_READABLE, true);
     return this;
   }
 
+  /** True while 'message' events are paused. */
   isPaused(): boolean {
     return this.paused;
   }
@@ -447,23 +466,27 @@ export class SeqpacketSocket extends EventEmitter {
     return this;
   }
 
+  /** As net.Socket#setTimeout: emits 'timeout' after `ms` idle (0 turns it off); the socket stays open. */
   setTimeout(ms: number, callback?: () => void): this {
     this.idle.set(ms, callback);
     return this;
   }
 
+  /** As net.Socket#ref: an open socket keeps the process alive (the default). */
   ref(): this {
     this.refed = true;
     this[kConnection]?.ref();
     return this;
   }
 
+  /** As net.Socket#unref: this socket alone does not keep the process alive. */
   unref(): this {
     this.refed = false;
     this[kConnection]?.unref();
     return this;
   }
 
+  /** Destroys the socket (`await using`). */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.destroyed) return;
     const closed = new Promise((resolve) => this.once('close', resolve));

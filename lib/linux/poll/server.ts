@@ -29,6 +29,7 @@ const ACCEPTS_PER_EVENT = 64;
 
 /** What a poll server needs of the connections it makes. */
 export interface AcceptedConnection extends EventEmitter {
+  /** Closes the connection at once (the server calls it on close() and past maxConnections). */
   destroy(error?: Error): unknown;
 }
 
