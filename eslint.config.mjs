@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'build/', 'build-cmake/', 'prebuilds/', 'node_modules/', '.cache/', 'coverage/', '**/*.d.ts'],
+    ignores: ['dist/', 'build/', 'build-cmake/', 'prebuilds/', 'node_modules/', '.cache/', 'coverage/', 'docs/reference/', 'build-asan/', '**/*.d.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
