@@ -48,8 +48,8 @@ export class PollSocket extends Duplex {
   bytesWritten = 0;
   private pendingWrite: PendingWrite | null = null;
   private pendingFinal: ((error?: Error | null) => void) | null = null;
-  private readonly idle = new IdleTimer(this);
-  private refed = true;
+  protected readonly idle = new IdleTimer(this);
+  protected refed = true;
   private reading = false;
   private hadError = false;
   private readChunk: Buffer | null = null;
@@ -327,7 +327,11 @@ export function dropWritten(buffers: Buffer[], n: number): void {
 
 /** A PollSocket that reports `error` asynchronously and never connects. */
 export function failedPollSocket(options: PollSocketOptions, error: Error): PollSocket {
-  const socket = new PollSocket(options);
+  return failLater(new PollSocket(options), error);
+}
+
+/** Makes a new `socket` (of any PollSocket class) report `error` asynchronously; it never connects. */
+export function failLater<S extends PollSocket>(socket: S, error: Error): S {
   socket.connecting = true; // writes wait, so the real error is what the caller sees
   process.nextTick(() => socket.destroy(error));
   return socket;

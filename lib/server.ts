@@ -149,6 +149,8 @@ const kLocal = Symbol('hvsock.serverLocal');
 /** A net.Server listening on a vsock / Hyper-V socket address. */
 export class VsockServer extends net.Server {
   private readonly settings: SocketSettings;
+  /** Windows: how accepted connections do their I/O (lib/io-path.ts). */
+  private readonly winIo: IoPath | undefined;
   declare [kLocal]: Endpoint | undefined;
 
   constructor(options?: ServerOptions, connectionListener?: (socket: VsockSocket) => void) {
@@ -157,6 +159,7 @@ export class VsockServer extends net.Server {
     // listener really gets a VsockSocket; net types it as a plain Socket.
     super({ allowHalfOpen, pauseOnConnect }, connectionListener as ((socket: net.Socket) => void) | undefined);
     this.settings = pickSocketSettings(options ?? {});
+    this.winIo = isWindows ? pickIoPath(options?.io) : undefined;
   }
 
   /**
@@ -178,7 +181,7 @@ export class VsockServer extends net.Server {
       return this;
     }
     if (isWindows) {
-      listenHyperV(this, options, listeningListener, this.settings, (handle, backlog) => super.listen(handle, backlog));
+      listenHyperV(this, options, listeningListener, this.settings, (handle, backlog) => super.listen(handle, backlog), this.winIo);
       return this;
     }
     const listenHandle = (handle: StreamHandle, backlog: number, local: Endpoint): void => {

@@ -340,7 +340,7 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
   // lib/win/connect.ts builds on this module.
   if (process.platform === 'win32') {
     if (type === 'seqpacket') throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "type: 'seqpacket' is a Linux AF_VSOCK socket type");
-    return (require('./win/connect') as typeof import('./win/connect')).connectHyperV(options, connectListener);
+    return (require('./win/connect') as typeof import('./win/connect')).connectHyperV(options, connectListener, io);
   }
   const endpoint = resolveVsockAddress(options, 'connect');
   const settings = pickConnectSettings(options);

@@ -5,12 +5,14 @@
 // writes buffered, 'connect'/'ready', errors, as on Linux (lib/socket.ts).
 import type * as net from 'node:net';
 import { binding } from '../binding';
+import type { IoPath } from '../io-path';
 import { HvsockError, systemError } from '../errors';
 import { followHandle, newTcpHandle, type ConnectRequest, type StreamHandle } from '../handles';
 import { abortError, checkNetConnectOptions, destroyOnAbort, failedSocket, startNetConnect, type ConnectOptions } from '../socket';
 import { encodeHvEndpoint, formatHvEndpoint, hvErrorAddress, resolveHyperVAddress, type HvEndpoint } from './address';
 import { winBinding, type NativeSocketThread } from './binding';
 import { applyHyperVSettings, pickHyperVSettings } from './options';
+import { connectOverlapped, failedOverlappedSocket, type OverlappedSocket } from './overlapped';
 import { HyperVSocket, setPeer } from './socket';
 import { openSocket } from './transport';
 
@@ -73,8 +75,12 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
   };
 }
 
-/** connect() for Windows; see connect() in lib/socket.ts. */
-export function connectHyperV(options: ConnectOptions, connectListener?: () => void): HyperVSocket {
+/**
+ * connect() for Windows; see connect() in lib/socket.ts. `io` 'overlapped'
+ * (the default, lib/win/overlapped.ts) gives an OverlappedSocket, 'handle'
+ * a HyperVSocket in Node's TCP handle.
+ */
+export function connectHyperV(options: ConnectOptions, connectListener?: () => void, io: IoPath = 'handle'): HyperVSocket | OverlappedSocket {
   const endpoint = resolveHyperVAddress(options, 'connect');
   const settings = pickHyperVSettings(options, true);
   checkNetConnectOptions(options, connectListener);
@@ -82,7 +88,10 @@ export function connectHyperV(options: ConnectOptions, connectListener?: () => v
   if (options.retry !== undefined) {
     throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'connect({ retry }) is not available on Windows yet: retry in your code (isRetryableConnectError())');
   }
-  const failed = (error: Error): HyperVSocket => Object.setPrototypeOf(failedSocket(options, error), HyperVSocket.prototype);
+  const failed = (error: Error): HyperVSocket | OverlappedSocket =>
+    io === 'overlapped'
+      ? failedOverlappedSocket({ allowHalfOpen: options.allowHalfOpen }, error)
+      : Object.setPrototypeOf(failedSocket(options, error), HyperVSocket.prototype);
   if (options.signal?.aborted) return failed(abortError(options.signal));
   const fd = openSocket();
   if (fd < 0) return failed(winError(fd, 'socket', endpoint));
@@ -92,6 +101,7 @@ export function connectHyperV(options: ConnectOptions, connectListener?: () => v
     binding().close(fd);
     return failed(error);
   }
+  if (io === 'overlapped') return connectOverlapped(fd, endpoint, options, connectListener);
   const handle = newTcpHandle('socket');
   if (typeof handle === 'number') {
     binding().close(fd);

@@ -22,6 +22,8 @@ import {
 } from './address';
 import { winBinding, type NativeSocketThread } from './binding';
 import { noAdoption, winError } from './connect';
+import type { IoPath } from '../io-path';
+import { acceptOverlapped } from './overlapped';
 import { applyHyperVSettings, pickHyperVSettings, type HyperVSettings } from './options';
 import { adoptAcceptedHyperV } from './socket';
 import { openSocket, usingStandIn } from './transport';
@@ -37,7 +39,9 @@ type ServerHandle = StreamHandle & {
 type HvServer = net.Server & { [kLocal]?: HvEndpoint };
 
 // The TCP(SERVER) handle whose listen(backlog) starts accepting on `fd`.
-function acceptingHandle(fd: number): ServerHandle | number {
+// On the overlapped path accepted SOCKETs never meet libuv: they become
+// OverlappedSockets, counted and emitted as net's onconnection would.
+function acceptingHandle(fd: number, owner: net.Server, io: IoPath): ServerHandle | number {
   const handle = newTcpHandle('server');
   if (typeof handle === 'number') return handle;
   const server = handle as ServerHandle;
@@ -47,6 +51,7 @@ function acceptingHandle(fd: number): ServerHandle | number {
   // Accept errors go to net as they are ('error' with syscall 'accept').
   const onAccept = (status: number, _systemCode: number, client: number, peer: Uint8Array): void => {
     if (status < 0) return server.onconnection?.(status);
+    if (io === 'overlapped') return acceptOverlapped(owner, client, peer, native.close);
     const accepted = newTcpHandle('socket');
     const opened = typeof accepted === 'number' ? accepted : accepted.open(client);
     if (typeof accepted === 'number' || opened < 0) {
@@ -93,6 +98,7 @@ export function listenHyperV(
   listeningListener: unknown,
   defaults: HyperVSettings,
   listenHandle: (handle: StreamHandle, backlog: number) => void,
+  io: IoPath = 'handle',
 ): void {
   let given: object;
   if (typeof options === 'number') given = { port: options }; // rejected with a clear error just below
@@ -132,7 +138,7 @@ export function listenHyperV(
   const out = addressBuffer();
   const named = binding().getsockname(fd, out);
   if (named < 0) return failWith(named, 'getsockname');
-  const handle = acceptingHandle(fd);
+  const handle = acceptingHandle(fd, server, io);
   if (typeof handle === 'number') {
     binding().close(fd);
     return fail(noAdoption());

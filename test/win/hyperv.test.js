@@ -9,6 +9,7 @@ const { once } = require('node:events');
 const net = require('node:net');
 const { getSystemErrorName } = require('node:util');
 const hvsock = require('hvsock');
+const { assertPathSocket } = require('./fixtures/io.js');
 
 const SERVICE = hvsock.serviceIdFromPort(5000);
 const WSAEAFNOSUPPORT = 10047;
@@ -27,7 +28,7 @@ function assertNoHyperV(error, syscall, vmId) {
 
 test('connect({ vmId, serviceId }) reports EAFNOSUPPORT asynchronously, once', async () => {
   const socket = hvsock.connect({ vmId: hvsock.VmId.PARENT, serviceId: SERVICE });
-  assert.ok(socket instanceof net.Socket);
+  assertPathSocket(socket);
   let errors = 0;
   socket.on('error', () => errors++);
   socket.write('queued before the failure'); // must not become ERR_SOCKET_CLOSED
