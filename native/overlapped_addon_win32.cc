@@ -11,6 +11,7 @@
 #include <string.h>
 #include <uv.h>  // UV_E* constants
 
+#include "callback.h"
 #include "overlapped_win32.h"
 
 namespace hvsock {
@@ -146,18 +147,7 @@ class Overlapped : public Napi::ObjectWrap<Overlapped> {
       made = napi_create_double(env, static_cast<double>(event->length), &argv[3]) == napi_ok;
     }
     hvsock_io_event_free(event);
-    if (made) {
-      napi_value result = nullptr;
-      if (napi_make_callback(env, glue->context, global, callback, 4, argv, &result) != napi_ok) {
-        // As the socket threads: a throw in the callback becomes 'uncaughtException'.
-        bool pending = false;
-        napi_value error = nullptr;
-        if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
-            napi_get_and_clear_last_exception(env, &error) == napi_ok) {
-          napi_fatal_exception(env, error);
-        }
-      }
-    }
+    if (made) CallIntoJs(env, glue->context, global, callback, 4, argv);
     napi_close_handle_scope(env, scope);
   }
 

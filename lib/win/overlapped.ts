@@ -18,9 +18,10 @@ import { getSystemErrorName } from 'node:util';
 import type * as net from 'node:net';
 import { binding } from '../binding';
 import { systemError } from '../errors';
+import { defineGetters } from '../poll-common';
 import { PollSocket, failLater, type PollSocketOptions } from '../poll-socket';
 import { destroyOnAbort, type VsockAddressInfo } from '../socket';
-import { decodeHvEndpoint, describeHvEndpoint, encodeHvEndpoint, hvErrorAddress, type HvEndpoint, type HyperVAddressInfo } from './address';
+import { decodeHvEndpoint, describeHvEndpoint, encodeHvEndpoint, hvErrorAddress, type HvEndpoint } from './address';
 import { winBinding, type NativeOverlapped, type NativeSocketThread } from './binding';
 import { readConnectTimeout } from './options';
 import { readHvName } from './socket';
@@ -243,36 +244,26 @@ export class OverlappedSocket extends PollSocket {
 // The Hyper-V getters, as HyperVSocket has them (lib/win/socket.ts):
 // remoteAddress is the peer's VM id, remoteFamily 'hyperv', no CIDs.
 function installHyperVGetters(prototype: object): void {
-  const remote = (s: OverlappedSocket): HyperVAddressInfo | undefined => (s.remoteEndpoint ? describeHvEndpoint(s.remoteEndpoint) : undefined);
-  const local = (s: OverlappedSocket): HyperVAddressInfo | undefined => {
-    const endpoint = s.localEndpoint();
-    return endpoint ? describeHvEndpoint(endpoint) : undefined;
+  const sides: Record<string, (s: OverlappedSocket) => HvEndpoint | undefined> = {
+    remote: (s) => s.remoteEndpoint,
+    local: (s) => s.localEndpoint(),
   };
   const getters: Record<string, (s: OverlappedSocket) => unknown> = {
     remoteCid: () => undefined,
-    remoteVmId: (s) => remote(s)?.vmId,
-    remoteServiceId: (s) => remote(s)?.serviceId,
-    remoteAddress: (s) => remote(s)?.address,
-    remotePort: (s) => remote(s)?.port,
-    remoteFamily: (s) => remote(s)?.family,
     localCid: () => undefined,
-    localVmId: (s) => local(s)?.vmId,
-    localServiceId: (s) => local(s)?.serviceId,
-    localAddress: (s) => local(s)?.address,
-    localPort: (s) => local(s)?.port,
-    localFamily: (s) => local(s)?.family,
     vsockBufferSize: () => undefined,
     connectTimeout: (s) => s.connectTimeoutOption(),
   };
-  for (const [name, get] of Object.entries(getters)) {
-    Object.defineProperty(prototype, name, {
-      configurable: true,
-      enumerable: false,
-      get(this: OverlappedSocket) {
-        return get(this);
-      },
-    });
+  for (const [side, endpointOf] of Object.entries(sides)) {
+    for (const field of ['vmId', 'serviceId', 'address', 'port', 'family'] as const) {
+      // remoteVmId, ..., localFamily: from describeHvEndpoint, as HyperVSocket's.
+      getters[side + field[0].toUpperCase() + field.slice(1)] = (s) => {
+        const endpoint = endpointOf(s);
+        return endpoint ? describeHvEndpoint(endpoint)[field] : undefined;
+      };
+    }
   }
+  defineGetters(prototype, getters);
 }
 
 installHyperVGetters(OverlappedSocket.prototype);

@@ -7,13 +7,13 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { once } = require('node:events');
-const { createHash, randomBytes } = require('node:crypto');
 const hvsock = require('hvsock');
 const { setInetStandInForTesting, setSendCapForTesting } = require('../../dist/win/transport.js');
 const { OverlappedSocket } = require('../../dist/win/overlapped.js');
 const { pickIoPath } = require('../../dist/io-path.js');
 const { openHandles } = require('./fixtures/handles.js');
 const { fillUntilStuck } = require('./fixtures/fill.js');
+const { sendChecksummed, receiveChecksummed } = require('./fixtures/streams.js');
 
 setInetStandInForTesting(true);
 
@@ -60,29 +60,13 @@ async function cappedEcho(t, total, blockSize, cap) {
     setSendCapForTesting(0); // sockets keep the cap they were opened with
   }
   assert.ok(socket instanceof OverlappedSocket);
-  const sent = createHash('sha256');
-  const received = createHash('sha256');
-  let count = 0;
-  socket.on('data', (chunk) => {
-    received.update(chunk);
-    count += chunk.length;
-  });
-  const ended = once(socket, 'end');
   const started = performance.now();
-  const block = randomBytes(blockSize);
-  for (let offset = 0; offset < total; offset += blockSize) {
-    const chunk = Buffer.from(block);
-    chunk.writeUInt32LE(offset >>> 0, 0); // every block distinct: reordering changes the hash
-    sent.update(chunk);
-    if (!socket.write(chunk)) await once(socket, 'drain');
-  }
-  socket.end();
-  await ended;
+  const [sent, received] = await Promise.all([sendChecksummed(socket, total, blockSize), receiveChecksummed(socket)]);
   const seconds = (performance.now() - started) / 1000;
-  t.diagnostic(`${total} bytes echoed with WSASend capped at ${cap} bytes in ${seconds.toFixed(1)} s; ${socket.bytesWritten} written, ${count} read`);
+  t.diagnostic(`${total} bytes echoed with WSASend capped at ${cap} bytes in ${seconds.toFixed(1)} s; ${socket.bytesWritten} written, ${received.count} read`);
   assert.strictEqual(socket.bytesWritten, total);
-  assert.strictEqual(count, total);
-  assert.strictEqual(received.digest('hex'), sent.digest('hex'));
+  assert.strictEqual(received.count, total);
+  assert.strictEqual(received.digest, sent);
   await closeServer(server);
 }
 

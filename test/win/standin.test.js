@@ -8,11 +8,11 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { once } = require('node:events');
-const net = require('node:net');
 const { createHash, randomBytes } = require('node:crypto');
 const hvsock = require('hvsock');
 const { setInetStandInForTesting } = require('../../dist/win/transport.js');
 const { io, assertPathSocket } = require('./fixtures/io.js');
+const { readAll, clientEndsFirst, serverEndsFirst } = require('./fixtures/streams.js');
 
 setInetStandInForTesting(true);
 
@@ -30,14 +30,6 @@ function connectTo(server, options = {}) {
 
 const closeServer = (server) => new Promise((resolve) => server.close(resolve));
 
-function readAll(socket) {
-  const chunks = [];
-  socket.on('data', (chunk) => chunks.push(chunk));
-  return new Promise((resolve, reject) => {
-    socket.once('end', () => resolve(Buffer.concat(chunks)));
-    socket.once('error', reject);
-  });
-}
 
 test(`accept thread + connect thread: the ${io} path's sockets on both ends`, async () => {
   let accepted;
@@ -158,37 +150,9 @@ test("net's own server policy runs on the accept thread's handles: maxConnection
   await closeServer(server);
 });
 
-test('half-close, client ends first: the server still writes after its end', async () => {
-  const server = await listen(
-    (socket) => {
-      const chunks = [];
-      socket.on('data', (chunk) => chunks.push(chunk));
-      socket.on('end', () => socket.end(`got ${Buffer.concat(chunks).toString()}`));
-    },
-    { allowHalfOpen: true },
-  );
-  const socket = connectTo(server, { allowHalfOpen: true });
-  socket.end('ping');
-  assert.strictEqual((await readAll(socket)).toString(), 'got ping');
-  await closeServer(server);
-});
+test('half-close, client ends first: the server still writes after its end', () => clientEndsFirst(listen, connectTo));
 
-test('half-close, server ends first: the client still writes after its end', async () => {
-  let serverGot;
-  const server = await listen(
-    (socket) => {
-      socket.end('bye');
-      serverGot = readAll(socket);
-    },
-    { allowHalfOpen: true },
-  );
-  const socket = connectTo(server, { allowHalfOpen: true });
-  assert.strictEqual((await readAll(socket)).toString(), 'bye');
-  assert.strictEqual(socket.writable, true);
-  socket.end('after your end');
-  assert.strictEqual((await serverGot).toString(), 'after your end');
-  await closeServer(server);
-});
+test('half-close, server ends first: the client still writes after its end', () => serverEndsFirst(listen, connectTo));
 
 test('no listener: ECONNREFUSED from the connect waiter, with the raw WSA code', async () => {
   const server = await listen(() => {});
