@@ -98,8 +98,14 @@ test('destroy() with a WSASend and WSARecvs pending: one close, no late callback
     const doneBefore = callbacks;
     socket.destroy();
     socket.destroy(); // idempotent
-    accepted[0].destroy(); // its WSARecv is pending too (paused: none posted yet) -- and the server's
     await once(socket, 'close');
+    // The SOCKET really closed: the peer, reading now, gets to its end.
+    const peer = accepted[0];
+    peer.on('error', () => {});
+    peer.resume();
+    const peerDone = Promise.race([once(peer, 'end'), once(peer, 'error'), once(peer, 'close')]);
+    assert.notStrictEqual(await Promise.race([peerDone, sleep(10_000).then(() => 'timeout')]), 'timeout', 'the peer never saw the close');
+    peer.destroy();
     await sleep(50);
     assert.deepStrictEqual(events, ['close']);
     assert.ok(callbacks <= doneBefore + 1, 'no write completes after destroy()');
@@ -127,7 +133,7 @@ test('a read pending when the peer goes away: end or ECONNRESET, then close, onc
   await closeServer(server);
 });
 
-test('a Worker terminated with overlapped reads and a WSASend pending: clean teardown, the completion thread serves on', () => {
+test('a Worker terminated with overlapped reads and a WSASend pending: clean teardown, the completion thread serves on', (t) => {
   const { spawnSync } = require('node:child_process');
   const path = require('node:path');
   const child = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-io-pending.js')], { encoding: 'utf8', timeout: 90_000 });
@@ -135,6 +141,11 @@ test('a Worker terminated with overlapped reads and a WSASend pending: clean tea
   assert.strictEqual(child.status, 0, child.stderr);
   assert.match(child.stdout, /worker 0: terminated with [1-9]\d* bytes in a pending write/);
   assert.match(child.stdout, /terminated 5 workers; main thread: still served/);
+  // Each Worker held a listener and two connected SOCKETs with I/O pending:
+  // teardown must have closed them all.
+  const [, before, after] = child.stdout.match(/handles (\d+) -> (\d+)/).map(Number);
+  t.diagnostic(`handles ${before} -> ${after} over 5 terminated Workers`);
+  assert.ok(after - before < 5, `open handles went from ${before} to ${after}`);
 });
 
 test('setTimeout, ref/unref, address() and the Hyper-V getters on both ends', async () => {
