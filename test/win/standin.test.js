@@ -109,7 +109,7 @@ test('100 connections at once: one connect waiter, one accept thread, all echo',
 
 const { openHandles } = require('./fixtures/handles.js');
 
-test('no leaks: 300 connect/echo/close cycles and 20 listen/close cycles', async () => {
+test('no leaks: 300 connect/echo/close cycles and 20 listen/close cycles', async (t) => {
   const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
   const cycle = async (connections) => {
     const server = await listen((socket) => socket.pipe(socket));
@@ -129,6 +129,7 @@ test('no leaks: 300 connect/echo/close cycles and 20 listen/close cycles', async
   for (let i = 0; i < 20; i++) await cycle(0);
   await settle();
   const after = openHandles();
+  t.diagnostic(`io=${io}: open handles ${before} -> ${after} over 620 sockets`);
   assert.ok(after - before < 20, `open handles grew from ${before} to ${after} over 620 sockets`);
 });
 
