@@ -13,6 +13,10 @@
 // - end() is shutdown(SD_SEND); close is CancelIoEx + closesocket.
 // A SOCKET can belong to one completion port only: sockets given to this
 // path must never be opened into libuv (and vice versa).
+// SO_UPDATE_CONNECT_CONTEXT / SO_UPDATE_ACCEPT_CONTEXT (which go-winio sets
+// so that shutdown and names work) are needed only after ConnectEx /
+// AcceptEx: the sockets here come from plain connect() / accept() on the
+// socket threads of addon_win32.cc, which leave them fully connected.
 #ifndef HVSOCK_OVERLAPPED_WIN32_H_
 #define HVSOCK_OVERLAPPED_WIN32_H_
 
