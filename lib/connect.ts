@@ -28,7 +28,7 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
     case 'hybrid':
       return connectHybrid(normalised.options as HybridConnectOptions, connectListener);
     case 'hyperv':
-      return connectHyperV(normalised.options, connectListener);
+      return connectHyperV(normalised.options, connectListener, normalised.io);
     case 'vsock':
       if (normalised.type === 'seqpacket') return connectSeqpacket(normalised.request, connectListener);
       if (normalised.io === 'poll') return connectPollSocket(normalised.request, connectListener);

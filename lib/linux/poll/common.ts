@@ -63,11 +63,16 @@ export function installEndpointGetters(prototype: object): void {
     vsockBufferSize: (s) => s[kConnection]?.bufferSize(),
     connectTimeout: (s) => s[kConnection]?.readOption((fd) => binding().getConnectTimeout(fd)),
   };
+  defineGetters(prototype, getters);
+}
+
+/** Defines non-enumerable getters on `prototype`, each given the instance. */
+export function defineGetters<T>(prototype: object, getters: Record<string, (self: T) => unknown>): void {
   for (const [name, get] of Object.entries(getters)) {
     Object.defineProperty(prototype, name, {
       configurable: true,
       enumerable: false,
-      get(this: HasConnection) {
+      get(this: T) {
         return get(this);
       },
     });

@@ -49,8 +49,8 @@ export class PollSocket extends Duplex {
   bytesWritten = 0;
   private pendingWrite: PendingWrite | null = null;
   private pendingFinal: ((error?: Error | null) => void) | null = null;
-  private readonly idle = new IdleTimer(this);
-  private refed = true;
+  protected readonly idle = new IdleTimer(this);
+  protected refed = true;
   private reading = false;
   private hadError = false;
   private readChunk: Buffer | null = null;
@@ -324,6 +324,13 @@ export function dropWritten(buffers: Buffer[], n: number): void {
     }
   }
   while (buffers.length > 0 && buffers[0].length === 0) buffers.shift();
+}
+
+/** Makes a new `socket` (of any PollSocket class) report `error` asynchronously; it never connects. */
+export function failLater<S extends PollSocket>(socket: S, error: Error): S {
+  socket.connecting = true; // writes wait, so the real error is what the caller sees
+  process.nextTick(() => socket.destroy(error));
+  return socket;
 }
 
 /** Opens and starts connecting a PollSocket (arguments already validated). */
