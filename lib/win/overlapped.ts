@@ -1,8 +1,8 @@
 // The Windows default I/O path ('overlapped', lib/io-path.ts): a connected
 // AF_HYPERV SOCKET read and written by the addon's own completion port
 // (native/overlapped_win32.cc), exposed as a stream.Duplex with the poll
-// path's surface (it extends PollSocket for setTimeout, ref/unref state,
-// destroySoon, readyState and the rest; only the I/O differs).
+// path's surface (both extend lib/duplex/'s DuplexSocket for setTimeout,
+// ref/unref state, destroySoon, readyState and the rest; only the I/O differs).
 //
 // Why it is the default: on the 'handle' path the SOCKET is opened into
 // Node's TCP handle and libuv's Windows TCP code does the I/O. libuv never
@@ -20,8 +20,8 @@ import { binding } from '../binding';
 import { systemError } from '../errors';
 import { destroyOnAbort } from '../abort';
 import type { VsockAddressInfo } from '../address/index';
-import { defineGetters } from '../linux/poll/common';
-import { PollSocket, failLater, type PollSocketOptions } from '../linux/poll/stream';
+import { defineGetters, type VsockEndpointGetters } from '../duplex/getters';
+import { DuplexSocket, failLater, type DuplexSocketOptions } from '../duplex/socket';
 import { decodeHvEndpoint, describeHvEndpoint, encodeHvEndpoint, hvErrorAddress, type HvEndpoint } from './address';
 import { winBinding, type NativeOverlapped, type NativeSocketThread } from './binding';
 import { readConnectTimeout } from './options';
@@ -38,8 +38,11 @@ function named(status: number, name: string): boolean {
   }
 }
 
+// Installed by installHyperVGetters() below, as VsockSocket's on Windows.
+export interface OverlappedSocket extends VsockEndpointGetters {}
+
 /** A Hyper-V stream on the overlapped path (see the file comment). */
-export class OverlappedSocket extends PollSocket {
+export class OverlappedSocket extends DuplexSocket {
   private io: NativeOverlapped | null = null;
   private connectThread: NativeSocketThread | null = null; // owns the fd while connecting
   private fd = -1;
@@ -86,7 +89,11 @@ export class OverlappedSocket extends PollSocket {
   private open(fd: number): boolean {
     this.fd = fd;
     try {
-      this.io = new (winBinding().Overlapped)(fd, (kind, status, systemCode, data) => this.onIo(kind, status, systemCode, data), sendCapForTesting());
+      this.io = new (winBinding().Overlapped)(
+        fd,
+        (kind, status, systemCode, data) => this.onIo(kind, status, systemCode, data),
+        sendCapForTesting(),
+      );
     } catch (error) {
       const status = (error as { status?: number }).status;
       this.destroy(typeof status === 'number' ? this.hvError(status, 'open') : (error as Error));
@@ -96,7 +103,8 @@ export class OverlappedSocket extends PollSocket {
     return true;
   }
 
-  override connected(): void {
+  /** Marks a freshly connected socket ready. Internal. */
+  connected(): void {
     this.connecting = false;
     this.idle.touch();
     this.emit('connect');
@@ -227,18 +235,14 @@ export class OverlappedSocket extends PollSocket {
     setImmediate(() => this.emit('close', this.closedWithError));
   }
 
-  override ref(): this {
-    this.refed = true;
-    this.io?.ref();
-    this.connectThread?.ref();
-    return this;
-  }
-
-  override unref(): this {
-    this.refed = false;
-    this.io?.unref();
-    this.connectThread?.unref();
-    return this;
+  protected override refNative(refed: boolean): void {
+    if (refed) {
+      this.io?.ref();
+      this.connectThread?.ref();
+    } else {
+      this.io?.unref();
+      this.connectThread?.unref();
+    }
   }
 }
 
@@ -270,7 +274,7 @@ function installHyperVGetters(prototype: object): void {
 installHyperVGetters(OverlappedSocket.prototype);
 
 /** An OverlappedSocket that reports `error` asynchronously and never connects. */
-export function failedOverlappedSocket(options: PollSocketOptions, error: Error): OverlappedSocket {
+export function failedOverlappedSocket(options: DuplexSocketOptions, error: Error): OverlappedSocket {
   return failLater(new OverlappedSocket(options), error);
 }
 
@@ -330,4 +334,3 @@ export function acceptOverlapped(server: net.Server, fd: number, peerBytes: Uint
   else socket.read(0); // as net does for accepted sockets
   server.emit('connection', socket);
 }
-

@@ -125,6 +125,9 @@ test("the real AF_HYPERV mode (HVSOCK_WIN_REAL=1) fails loudly under Wine: 'AF_H
   });
   assert.strictEqual(child.error, undefined);
   assert.notStrictEqual(child.status, 0, 'the real mode must not pass without AF_HYPERV');
-  assert.match(child.stdout + child.stderr, /AF_HYPERV is unavailable here: socket\(AF_HYPERV\) failed with EAFNOSUPPORT \(Windows error 10047\)/);
+  assert.match(
+    child.stdout + child.stderr,
+    /AF_HYPERV is unavailable here: socket\(AF_HYPERV\) failed with EAFNOSUPPORT \(Windows error 10047\)/,
+  );
   assert.doesNotMatch(child.stdout, /^ℹ pass [1-9]/m);
 });

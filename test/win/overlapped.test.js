@@ -63,15 +63,19 @@ async function cappedEcho(t, total, blockSize, cap) {
   const started = performance.now();
   const [sent, received] = await Promise.all([sendChecksummed(socket, total, blockSize), receiveChecksummed(socket)]);
   const seconds = (performance.now() - started) / 1000;
-  t.diagnostic(`${total} bytes echoed with WSASend capped at ${cap} bytes in ${seconds.toFixed(1)} s; ${socket.bytesWritten} written, ${received.count} read`);
+  t.diagnostic(
+    `${total} bytes echoed with WSASend capped at ${cap} bytes in ${seconds.toFixed(1)} s; ${socket.bytesWritten} written, ${received.count} read`,
+  );
   assert.strictEqual(socket.bytesWritten, total);
   assert.strictEqual(received.count, total);
   assert.strictEqual(received.digest, sent);
   await closeServer(server);
 }
 
-test('injected partial sends: 64 MiB checksummed echo with every WSASend capped at 4093 bytes, every byte in order', { timeout: 300_000 }, (t) =>
-  cappedEcho(t, 64 * 1024 * 1024, 1024 * 1024, 4093),
+test(
+  'injected partial sends: 64 MiB checksummed echo with every WSASend capped at 4093 bytes, every byte in order',
+  { timeout: 300_000 },
+  (t) => cappedEcho(t, 64 * 1024 * 1024, 1024 * 1024, 4093),
 );
 
 test('injected partial sends: 30 KB echoed 3 bytes per WSASend, every byte in order', { timeout: 120_000 }, (t) =>
@@ -136,7 +140,10 @@ test('a read pending when the peer goes away: end or ECONNRESET, then close, onc
 test('a Worker terminated with overlapped reads and a WSASend pending: clean teardown, the completion thread serves on', (t) => {
   const { spawnSync } = require('node:child_process');
   const path = require('node:path');
-  const child = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-io-pending.js')], { encoding: 'utf8', timeout: 90_000 });
+  const child = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-io-pending.js')], {
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
   assert.strictEqual(child.error, undefined);
   assert.strictEqual(child.status, 0, child.stderr);
   assert.match(child.stdout, /worker 0: terminated with [1-9]\d* bytes in a pending write/);

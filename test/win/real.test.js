@@ -91,9 +91,12 @@ test(`real AF_HYPERV (io=${io}): connect/accept over LOOPBACK, getters, options 
 test(`real AF_HYPERV (io=${io}): 64 MiB checksummed each way at once`, { timeout: 300_000 }, async (t) => {
   const total = 64 * 1024 * 1024;
   let serverSide;
-  const server = await listen((socket) => {
-    serverSide = Promise.all([sendChecksummed(socket, total), receiveChecksummed(socket)]);
-  }, { allowHalfOpen: true });
+  const server = await listen(
+    (socket) => {
+      serverSide = Promise.all([sendChecksummed(socket, total), receiveChecksummed(socket)]);
+    },
+    { allowHalfOpen: true },
+  );
   const socket = connectLoopback({ allowHalfOpen: true });
   await once(socket, 'connect');
   const started = performance.now();
@@ -108,37 +111,41 @@ test(`real AF_HYPERV (io=${io}): 64 MiB checksummed each way at once`, { timeout
 });
 
 test(`real AF_HYPERV (io=${io}): half-close, client ends first (shutdown(SD_SEND))`, () =>
-  clientEndsFirst(listen, (_server, options) => connectLoopback(options)),
-);
+  clientEndsFirst(listen, (_server, options) => connectLoopback(options)));
 
-test(`real AF_HYPERV (io=${io}): half-close, server ends first`, () => serverEndsFirst(listen, (_server, options) => connectLoopback(options)));
+test(`real AF_HYPERV (io=${io}): half-close, server ends first`, () =>
+  serverEndsFirst(listen, (_server, options) => connectLoopback(options)));
 
-test(`real AF_HYPERV (io=${io}): partial-send pressure, 16 MiB echoed through a peer that reads slowly`, { timeout: 300_000 }, async (t) => {
-  // On the overlapped path every WSASend is also capped (fault injection):
-  // the send loop runs on real hvsocket completions.
-  if (io === 'overlapped') setSendCapForTesting(65_521);
-  let server;
-  let socket;
-  try {
-    server = await listen((accepted) => {
-      // Reads in small bursts with pauses: the sender's window fills and its
-      // sends complete in pieces, if the provider ever completes partially.
-      accepted.on('data', (chunk) => {
-        accepted.pause();
-        if (!accepted.write(chunk)) accepted.once('drain', () => setTimeout(() => accepted.resume(), 1));
-        else setTimeout(() => accepted.resume(), 1);
+test(
+  `real AF_HYPERV (io=${io}): partial-send pressure, 16 MiB echoed through a peer that reads slowly`,
+  { timeout: 300_000 },
+  async (t) => {
+    // On the overlapped path every WSASend is also capped (fault injection):
+    // the send loop runs on real hvsocket completions.
+    if (io === 'overlapped') setSendCapForTesting(65_521);
+    let server;
+    let socket;
+    try {
+      server = await listen((accepted) => {
+        // Reads in small bursts with pauses: the sender's window fills and its
+        // sends complete in pieces, if the provider ever completes partially.
+        accepted.on('data', (chunk) => {
+          accepted.pause();
+          if (!accepted.write(chunk)) accepted.once('drain', () => setTimeout(() => accepted.resume(), 1));
+          else setTimeout(() => accepted.resume(), 1);
+        });
+        accepted.on('end', () => accepted.end());
       });
-      accepted.on('end', () => accepted.end());
-    });
-    socket = connectLoopback();
-    await once(socket, 'connect');
-  } finally {
-    setSendCapForTesting(0);
-  }
-  const total = 16 * 1024 * 1024;
-  const [sent, received] = await Promise.all([sendChecksummed(socket, total), receiveChecksummed(socket)]);
-  t.diagnostic(`echoed ${received.count} bytes`);
-  assert.strictEqual(received.count, total);
-  assert.strictEqual(received.digest, sent);
-  await closeServer(server);
-});
+      socket = connectLoopback();
+      await once(socket, 'connect');
+    } finally {
+      setSendCapForTesting(0);
+    }
+    const total = 16 * 1024 * 1024;
+    const [sent, received] = await Promise.all([sendChecksummed(socket, total), receiveChecksummed(socket)]);
+    t.diagnostic(`echoed ${received.count} bytes`);
+    assert.strictEqual(received.count, total);
+    assert.strictEqual(received.digest, sent);
+    await closeServer(server);
+  },
+);
