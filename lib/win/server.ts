@@ -88,7 +88,7 @@ export function adoptAcceptedConnection(socket: net.Socket): void {
 }
 
 /**
- * listen() for Windows; see listenVsock() in lib/server.ts. `listenHandle`
+ * listen() for Windows; see listenVsock() in lib/linux/listen.ts. `listenHandle`
  * is net.Server's own listen(handle, backlog).
  */
 export function listenHyperV(
