@@ -45,6 +45,26 @@ test('the overlapped path is the Windows default (no io option, no HVSOCK_IO)', 
   assert.throws(() => pickIoPath('iocp'), { code: 'ERR_INVALID_ARG_VALUE' });
 });
 
+// OverlappedSocket is a DuplexSocket (lib/duplex/), no longer a PollSocket:
+// vsockAddressOf() must still know it as one of ours (a Hyper-V end has no
+// CID, so both are undefined, not the socket unrecognised).
+test('vsockAddressOf() recognises an OverlappedSocket on both ends', async () => {
+  let accepted;
+  const server = await listen((socket) => {
+    accepted = socket;
+  });
+  const socket = connectTo(server);
+  await once(socket, 'connect');
+  while (accepted === undefined) await sleep(5);
+  assert.ok(socket instanceof OverlappedSocket);
+  assert.ok(accepted instanceof OverlappedSocket);
+  assert.deepStrictEqual(hvsock.vsockAddressOf(socket), { local: undefined, remote: undefined });
+  assert.deepStrictEqual(hvsock.vsockAddressOf(accepted), { local: undefined, remote: undefined });
+  socket.destroy();
+  accepted.destroy();
+  await closeServer(server);
+});
+
 // Echoes `total` bytes through a server whose sockets, like the client's,
 // send at most `cap` bytes per WSASend: every write of more completes
 // partially, and only the send loop delivers the rest.
