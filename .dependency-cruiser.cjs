@@ -4,8 +4,9 @@
 //   api         lib/connect.ts, lib/server.ts, lib/reconnect.ts, lib/systemd.ts,
 //               lib/address-of.ts, lib/protocols/
 //   normalise   lib/options.ts, lib/io-path.ts
-//   mechanisms  lib/address/, lib/handle/, lib/linux/ (lib/linux/poll/),
-//               lib/win/, lib/hybrid/, lib/retry.ts, lib/command.ts
+//   mechanisms  lib/address/, lib/handle/, lib/duplex/, lib/linux/
+//               (lib/linux/poll/), lib/win/, lib/hybrid/, lib/retry.ts,
+//               lib/command.ts
 //   leaves      lib/errors.ts, lib/errno.ts, lib/abort.ts, lib/hints.ts,
 //               lib/settings.ts, lib/binding.ts
 //   test-only   lib/testing/ (loaded from dist/ by tests and benchmarks only)
@@ -13,7 +14,7 @@
 // Imports point down. Type-only imports count too (tsPreCompilationDeps).
 const LEAVES = '^lib/(errors|errno|abort|hints|settings|binding)[.]ts$';
 const API = '^lib/((index|connect|server|reconnect|systemd|address-of|cli)[.]ts$|protocols/|cli/)';
-const BELOW_API = '^lib/((address|handle|linux|win|hybrid)/|(retry|command|options|io-path)[.]ts$)';
+const BELOW_API = '^lib/((address|handle|duplex|linux|win|hybrid)/|(retry|command|options|io-path)[.]ts$)';
 
 module.exports = {
   forbidden: [
@@ -44,6 +45,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/handle/' },
       to: { path: '^lib/(linux|win|hybrid)/' },
+    },
+    {
+      name: 'duplex-is-shared',
+      comment:
+        "lib/duplex/ (the net.Socket-like base of the Linux poll path's and the Windows overlapped path's Duplex sockets) serves both OSes: it imports neither.",
+      severity: 'error',
+      from: { path: '^lib/duplex/' },
+      to: { path: '^lib/(linux|win|hybrid|handle)/' },
     },
     {
       name: 'cli-only-public-entry',

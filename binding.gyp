@@ -18,7 +18,9 @@
             "native/hvsock_win32.cc",
             "native/errors_win32.cc",
             "native/registry_win32.cc",
-            "native/addon_win32.cc"
+            "native/addon_win32.cc",
+            "native/overlapped_win32.cc",
+            "native/addon_overlapped_win32.cc"
           ],
           "libraries": ["-lws2_32", "-ladvapi32"]
         }],

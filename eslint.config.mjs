@@ -29,10 +29,12 @@ export default tseslint.config(
     },
   },
   {
-    // PollSocket / SeqpacketSocket: a class merged with an interface that
-    // declares the typed on() overloads and the getters installEndpointGetters()
-    // puts on the prototype (lib/linux/poll/common.ts). Deliberate, these two only.
-    files: ['lib/linux/poll/stream.ts', 'lib/linux/poll/seqpacket.ts'],
+    // PollSocket / SeqpacketSocket / OverlappedSocket: a class merged with an
+    // interface that declares the typed on() overloads and the getters
+    // installEndpointGetters() (lib/linux/poll/common.ts) or
+    // installHyperVGetters() (lib/win/overlapped.ts) puts on the prototype.
+    // Deliberate, these three only.
+    files: ['lib/linux/poll/stream.ts', 'lib/linux/poll/seqpacket.ts', 'lib/win/overlapped.ts'],
     rules: { '@typescript-eslint/no-unsafe-declaration-merging': 'off' },
   },
   {

@@ -11,6 +11,7 @@ import type * as stream from 'node:stream';
 import { invalidArgType } from './errors';
 import { kConnection } from './linux/poll/common';
 import { PollSocket } from './linux/poll/stream';
+import { DuplexSocket } from './duplex/socket';
 import { describeEndpoint, type VsockAddressInfo } from './address/index';
 import { VsockSocket } from './handle/socket';
 
@@ -38,10 +39,10 @@ function wrappedDuplex(socket: object): unknown {
   return (jsStreamSocket as { stream?: unknown } | undefined)?.stream;
 }
 
-function vsockSocketUnder(socket: object): VsockSocket | PollSocket | undefined {
+function vsockSocketUnder(socket: object): VsockSocket | DuplexSocket | undefined {
   let current: unknown = socket;
   for (let depth = 0; depth <= MAX_WRAPPING && typeof current === 'object' && current !== null; depth += 1) {
-    if (current instanceof VsockSocket || current instanceof PollSocket) return current;
+    if (current instanceof VsockSocket || current instanceof DuplexSocket) return current;
     current = (current as { _parent?: unknown })._parent ?? wrappedDuplex(current);
   }
   return undefined;
@@ -60,8 +61,10 @@ export function vsockAddressOf(socket: stream.Duplex): VsockConnectionAddresses 
   if (typeof socket !== 'object' || socket === null) throw invalidArgType('socket', 'an instance of stream.Duplex', socket);
   const vsock = vsockSocketUnder(socket);
   if (vsock === undefined) return undefined;
-  if (vsock instanceof PollSocket) {
-    const peer = vsock[kConnection]?.peer;
+  // A Duplex socket: the poll path's (PollSocket), or Windows' overlapped
+  // path's, whose Hyper-V ends have no CID (both undefined, as HyperVSocket's).
+  if (vsock instanceof DuplexSocket) {
+    const peer = vsock instanceof PollSocket ? vsock[kConnection]?.peer : undefined;
     return { local: complete(vsock.address()), remote: peer ? describeEndpoint(peer) : undefined };
   }
   return { local: complete(vsock._getsockname()), remote: complete(vsock._getpeername()) };

@@ -9,9 +9,14 @@ import { connectPollSocket, type PollSocket } from './linux/poll/stream';
 import { connectSeqpacket, type SeqpacketConnectOptions, type SeqpacketSocket } from './linux/poll/seqpacket';
 import { normaliseConnect, type ConnectOptions } from './options';
 import { connectHyperV } from './win/connect';
+import type { OverlappedSocket } from './win/overlapped';
 
-/** What connect() returns for a stream: a net.Socket (a HybridSocket for udsPath), or a Duplex on the poll path. */
-export type HvsockSocket = VsockSocket | PollSocket | HybridSocket;
+/**
+ * What connect() returns for a stream: a net.Socket (a HybridSocket for
+ * udsPath), or a Duplex on the poll path (Linux) and the overlapped path
+ * (Windows).
+ */
+export type HvsockSocket = VsockSocket | PollSocket | OverlappedSocket | HybridSocket;
 
 /**
  * Connects to a vsock / Hyper-V socket service, as net.connect() does: the
@@ -53,7 +58,7 @@ export function connect(target: ConnectOptions | string, connectListener?: () =>
     case 'hybrid':
       return connectHybrid(normalised.options as HybridConnectOptions, connectListener);
     case 'hyperv':
-      return connectHyperV(normalised.options, connectListener);
+      return connectHyperV(normalised.options, connectListener, normalised.io);
     case 'vsock':
       if (normalised.type === 'seqpacket') return connectSeqpacket(normalised.request, connectListener);
       if (normalised.io === 'poll') return connectPollSocket(normalised.request, connectListener);

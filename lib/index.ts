@@ -49,7 +49,7 @@ export {
 // The poll-driven I/O path and SOCK_SEQPACKET message sockets (Linux).
 export { PollSocket } from './linux/poll/stream';
 export { PollServer, type AcceptedConnection } from './linux/poll/server';
-export { type VsockEndpointGetters } from './linux/poll/common';
+export { type VsockEndpointGetters } from './duplex/getters';
 export {
   SeqpacketSocket,
   type SeqpacketConnectOptions,

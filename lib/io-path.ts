@@ -3,16 +3,25 @@
 //             net.Server; fastest, native TLS). Rests on Node internals.
 //   'poll':   a uv_poll watcher on the fd plus non-blocking read/writev from
 //             the addon, exposed as a stream.Duplex (lib/linux/poll/stream.ts).
+//             Linux only.
+//   'overlapped': Windows only, and its default: the addon's own completion
+//             port (overlapped WSARecv/WSASend with a send loop), exposed as
+//             a stream.Duplex (lib/win/overlapped.ts). A name of its own, not
+//             'poll': it is completion-based, not readiness-based, and the
+//             two have different failure modes worth telling apart in a
+//             report. On Windows 'handle' (uv_tcp_open) risks losing bytes
+//             silently on real Hyper-V: libuv ignores partial WSASend
+//             completions (see lib/win/overlapped.ts).
 // Chosen per call by the `io` option, else by HVSOCK_IO in the environment,
-// else 'handle' when adoption works here (feature detection, never a Node
-// version check) and 'poll' when it does not.
+// else 'overlapped' on Windows, else 'handle' when adoption works here
+// (feature detection, never a Node version check) and 'poll' when it does not.
 import { binding } from './binding';
 import { HvsockError, invalidArgValue } from './errors';
 import { canAdopt } from './handle/handles';
 
-export type IoPath = 'handle' | 'poll';
+export type IoPath = 'handle' | 'poll' | 'overlapped';
 
-const PATHS: readonly IoPath[] = ['handle', 'poll'];
+const PATHS: readonly IoPath[] = ['handle', 'poll', 'overlapped'];
 let warnedAbout: string | undefined;
 
 function fromEnvironment(): IoPath | undefined {
@@ -34,6 +43,11 @@ export function canPoll(): boolean {
   return typeof native.read === 'function' && typeof native.writev === 'function';
 }
 
+/** True when this platform's addon has the Windows overlapped path. */
+export function canOverlap(): boolean {
+  return typeof (binding() as { win?: { Overlapped?: unknown } }).win?.Overlapped === 'function';
+}
+
 /**
  * Validates an `io` option (throws ERR_INVALID_ARG_VALUE) and resolves the
  * path to use. An explicit 'poll' where the addon has no poll path throws
@@ -47,8 +61,12 @@ export function pickIoPath(value: unknown, name = 'options.io'): IoPath {
   if (chosen === 'poll' && !canPoll()) {
     throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', `io: 'poll' is not available on ${process.platform} yet`);
   }
+  if (chosen === 'overlapped' && process.platform !== 'win32') {
+    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "io: 'overlapped' is the Windows (AF_HYPERV) I/O path");
+  }
   if (chosen !== undefined) return chosen;
   try {
+    if (process.platform === 'win32' && canOverlap()) return 'overlapped';
     return canAdopt() || !canPoll() ? 'handle' : 'poll';
   } catch {
     // No loadable addon (e.g. a macOS host): hybrid vsock endpoints need

@@ -160,7 +160,7 @@ export interface VsockConnectRequest {
 /** One connect() call, normalised: which mechanism, and what it is given. */
 export type ConnectRequest =
   | { transport: 'hybrid'; options: HybridAddressOptions }
-  | { transport: 'hyperv'; options: ConnectOptions }
+  | { transport: 'hyperv'; io: IoPath; options: ConnectOptions }
   | { transport: 'vsock'; io: IoPath; type: 'stream' | 'seqpacket'; request: VsockConnectRequest };
 
 /**
@@ -176,7 +176,7 @@ export function normaliseConnect(target: ConnectOptions | string, connectListene
   const type = pickSocketType(options?.type);
   if (isWindows) {
     if (type === 'seqpacket') rejectWindowsSeqpacket();
-    return { transport: 'hyperv', options };
+    return { transport: 'hyperv', io, options };
   }
   const endpoint = resolveVsockAddress(options, 'connect');
   const settings = pickConnectSettings(options);

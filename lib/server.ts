@@ -15,7 +15,7 @@ import type { StreamHandle } from './handle/handles';
 import { adoptAcceptedSocket, type VsockSocket } from './handle/socket';
 import { isHybridAddress } from './hybrid/endpoint';
 import { isHybridServer, listenHybrid } from './hybrid/listen';
-import { pickIoPath } from './io-path';
+import { pickIoPath, type IoPath } from './io-path';
 import { isFdListenOptions, listenFd, type FdListenOptions } from './linux/fd';
 import { listenVsock } from './linux/listen';
 import { PollServer } from './linux/poll/server';
@@ -48,6 +48,8 @@ const kLocal = Symbol('hvsock.serverLocal');
 /** A net.Server listening on a vsock / Hyper-V socket address. */
 export class VsockServer extends net.Server {
   private readonly settings: SocketSettings;
+  /** Windows: how accepted connections do their I/O (lib/io-path.ts). */
+  private readonly winIo: IoPath | undefined;
   /** @internal */
   declare [kLocal]: Endpoint | undefined;
 
@@ -57,6 +59,7 @@ export class VsockServer extends net.Server {
     // listener really gets a VsockSocket; net types it as a plain Socket.
     super({ allowHalfOpen, pauseOnConnect }, connectionListener as ((socket: net.Socket) => void) | undefined);
     this.settings = pickSocketSettings(options ?? {});
+    this.winIo = isWindows ? pickIoPath(options?.io) : undefined;
   }
 
   /**
@@ -78,7 +81,7 @@ export class VsockServer extends net.Server {
       return this;
     }
     if (isWindows) {
-      listenHyperV(this, options, listeningListener, this.settings, (handle, backlog) => super.listen(handle, backlog));
+      listenHyperV(this, options, listeningListener, this.settings, (handle, backlog) => super.listen(handle, backlog), this.winIo);
       return this;
     }
     const listenHandle = (handle: StreamHandle, backlog: number, local: Endpoint): void => {

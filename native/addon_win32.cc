@@ -38,6 +38,7 @@
 #include "addon_callback.h"
 #include "glue.h"
 #include "hvsock_win32.h"
+#include "addon_overlapped_win32.h"
 
 namespace hvsock {
 namespace {
@@ -629,6 +630,7 @@ Napi::Object DefineWin32(Napi::Env env) {
   ConnectWaiter* waiter = new ConnectWaiter();
   napi_add_env_cleanup_hook(env, ConnectWaiter::Teardown, waiter);
   win.Set("SocketThread", SocketThread::Define(env, waiter));
+  win.Set("Overlapped", DefineOverlapped(env));
   win.Set("lastSystemError", Napi::Function::New(env, LastSystemError, "lastSystemError"));
   win.Set("standInInet", Napi::Function::New(env, StandInInet, "standInInet"));
   win.Set("handleCount", Napi::Function::New(env, HandleCount, "handleCount"));

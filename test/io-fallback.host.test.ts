@@ -40,4 +40,10 @@ describe('I/O path selection', () => {
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ first: 'poll', second: 'handle', warnings: ['HVSOCK_IO'] });
   });
+
+  it("'overlapped' is the Windows path: on Linux a typed error, never a silent fallback", async () => {
+    const { pickIoPath } = await import('../dist/io-path.js');
+    expect(() => pickIoPath('overlapped')).toThrow(expect.objectContaining({ code: 'ERR_HVSOCK_UNSUPPORTED_PLATFORM' }));
+    expect(() => pickIoPath('iocp')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining("'overlapped'") }));
+  });
 });

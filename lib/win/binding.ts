@@ -30,8 +30,37 @@ export interface NativeSocketThreadConstructor {
   new (fd: number, address: Uint8Array | null, accept: boolean, callback: SocketThreadCallback): NativeSocketThread;
 }
 
+/**
+ * A connected SOCKET on the addon's completion port (the overlapped path,
+ * native/overlapped_win32.h). Methods return 0 or a negative status.
+ */
+export interface NativeOverlapped {
+  /** One overlapped WSARecv (64 KiB) unless one is pending. */
+  read(): number;
+  /** Sends all of `buffers` (copied); one write at a time. */
+  write(buffers: Buffer[]): number;
+  /** shutdown(SD_SEND). */
+  shutdown(): number;
+  /** CancelIoEx + closesocket; no callback after this. Idempotent. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+/**
+ * callback(kind, status, systemCode, data): kind 1 = read (data a Buffer,
+ * or 0 at the peer's end), 2 = a whole write sent (data its byte count).
+ */
+export type OverlappedCallback = (kind: number, status: number, systemCode: number, data: Buffer | number) => void;
+
+export interface NativeOverlappedConstructor {
+  /** Takes `fd`; throws (with `status`) after closing it. `sendCap` is TEST-ONLY (0: none). */
+  new (fd: number, callback: OverlappedCallback, sendCap: number): NativeOverlapped;
+}
+
 export interface WinBinding {
   readonly SocketThread: NativeSocketThreadConstructor;
+  readonly Overlapped: NativeOverlappedConstructor;
   /** The raw Windows error (WSA* / ERROR_*) behind the last failure of this thread. */
   lastSystemError(): number;
   /** The process's open kernel handle count, or a negative status (leak checks). */

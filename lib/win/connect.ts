@@ -5,6 +5,7 @@
 // writes buffered, 'connect'/'ready', errors, as on Linux (lib/linux/connect.ts).
 import type * as net from 'node:net';
 import { binding } from '../binding';
+import type { IoPath } from '../io-path';
 import { HvsockError, systemError } from '../errors';
 import { followHandle, newTcpHandle, type ConnectRequest, type StreamHandle } from '../handle/handles';
 import { abortError, destroyOnAbort } from '../abort';
@@ -13,6 +14,7 @@ import { checkNetConnectOptions, type ConnectOptions } from '../options';
 import { encodeHvEndpoint, formatHvEndpoint, hvErrorAddress, resolveHyperVAddress, type HvEndpoint } from './address';
 import { winBinding, type NativeSocketThread } from './binding';
 import { applyHyperVSettings, pickHyperVSettings } from './options';
+import { connectOverlapped, failedOverlappedSocket, type OverlappedSocket } from './overlapped';
 import { HyperVSocket, setPeer } from './socket';
 import { openSocket } from './transport';
 
@@ -75,8 +77,12 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
   };
 }
 
-/** connect() for Windows; see connectVsockStream() in lib/linux/connect.ts. */
-export function connectHyperV(options: ConnectOptions, connectListener?: () => void): HyperVSocket {
+/**
+ * connect() for Windows; see connectVsockStream() in lib/linux/connect.ts. `io` 'overlapped'
+ * (the default, lib/win/overlapped.ts) gives an OverlappedSocket, 'handle'
+ * a HyperVSocket in Node's TCP handle.
+ */
+export function connectHyperV(options: ConnectOptions, connectListener?: () => void, io: IoPath = 'handle'): HyperVSocket | OverlappedSocket {
   const endpoint = resolveHyperVAddress(options, 'connect');
   const settings = pickHyperVSettings(options, true);
   checkNetConnectOptions(options, connectListener);
@@ -84,7 +90,10 @@ export function connectHyperV(options: ConnectOptions, connectListener?: () => v
   if (options.retry !== undefined) {
     throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'connect({ retry }) is not available on Windows yet: retry in your code (isRetryableConnectError())');
   }
-  const failed = (error: Error): HyperVSocket => Object.setPrototypeOf(failedSocket(options, error), HyperVSocket.prototype);
+  const failed = (error: Error): HyperVSocket | OverlappedSocket =>
+    io === 'overlapped'
+      ? failedOverlappedSocket({ allowHalfOpen: options.allowHalfOpen }, error)
+      : Object.setPrototypeOf(failedSocket(options, error), HyperVSocket.prototype);
   if (options.signal?.aborted) return failed(abortError(options.signal));
   const fd = openSocket();
   if (fd < 0) return failed(winError(fd, 'socket', endpoint));
@@ -94,6 +103,7 @@ export function connectHyperV(options: ConnectOptions, connectListener?: () => v
     binding().close(fd);
     return failed(error);
   }
+  if (io === 'overlapped') return connectOverlapped(fd, endpoint, options, connectListener);
   const handle = newTcpHandle('socket');
   if (typeof handle === 'number') {
     binding().close(fd);

@@ -22,6 +22,8 @@ import {
 } from './address';
 import { winBinding, type NativeSocketThread } from './binding';
 import { noAdoption, winError } from './connect';
+import type { IoPath } from '../io-path';
+import { acceptOverlapped } from './overlapped';
 import { applyHyperVSettings, pickHyperVSettings, type HyperVSettings } from './options';
 import { adoptAcceptedHyperV } from './socket';
 import { openSocket, usingStandIn } from './transport';
@@ -36,7 +38,9 @@ type ServerHandle = StreamHandle & {
 type HvServer = net.Server & { [kLocal]?: HvEndpoint };
 
 // The TCP(SERVER) handle whose listen(backlog) starts accepting on `fd`.
-function acceptingHandle(fd: number): ServerHandle | number {
+// On the overlapped path accepted SOCKETs never meet libuv: they become
+// OverlappedSockets, counted and emitted as net's onconnection would.
+function acceptingHandle(fd: number, owner: net.Server, io: IoPath): ServerHandle | number {
   const handle = newTcpHandle('server');
   if (typeof handle === 'number') return handle;
   const server = handle as ServerHandle;
@@ -46,6 +50,7 @@ function acceptingHandle(fd: number): ServerHandle | number {
   // Accept errors go to net as they are ('error' with syscall 'accept').
   const onAccept = (status: number, _systemCode: number, client: number, peer: Uint8Array): void => {
     if (status < 0) return server.onconnection?.(status);
+    if (io === 'overlapped') return acceptOverlapped(owner, client, peer, native.close);
     const accepted = newTcpHandle('socket');
     const opened = typeof accepted === 'number' ? accepted : accepted.open(client);
     if (typeof accepted === 'number' || opened < 0) {
@@ -83,7 +88,7 @@ export function adoptAcceptedConnection(socket: net.Socket): void {
 }
 
 /**
- * listen() for Windows; see listenVsock() in lib/server.ts. `listenHandle`
+ * listen() for Windows; see listenVsock() in lib/linux/listen.ts. `listenHandle`
  * is net.Server's own listen(handle, backlog).
  */
 export function listenHyperV(
@@ -92,6 +97,7 @@ export function listenHyperV(
   listeningListener: unknown,
   defaults: HyperVSettings,
   listenHandle: (handle: StreamHandle, backlog: number) => void,
+  io: IoPath = 'handle',
 ): void {
   const given: object = listenTarget(options); // a bare port is rejected with a clear error just below
   if ((given as { fd?: unknown }).fd !== undefined) {
@@ -120,7 +126,7 @@ export function listenHyperV(
   const out = addressBuffer();
   const named = binding().getsockname(fd, out);
   if (named < 0) return failWith(named, 'getsockname');
-  const handle = acceptingHandle(fd);
+  const handle = acceptingHandle(fd, server, io);
   if (typeof handle === 'number') {
     binding().close(fd);
     return fail(noAdoption());

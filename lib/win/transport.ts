@@ -20,3 +20,19 @@ export function usingStandIn(): boolean {
 export function openSocket(): number {
   return standIn ? winBinding().standInInet() : binding().socket(SOCKET_STREAM);
 }
+
+let sendCap = 0;
+
+/**
+ * TEST-ONLY fault injection for the overlapped path: each WSASend of
+ * sockets opened from now on carries at most `bytes` (0: no cap), so every
+ * larger write completes partially and only the native send loop delivers
+ * the rest.
+ */
+export function setSendCapForTesting(bytes: number): void {
+  sendCap = bytes;
+}
+
+export function sendCapForTesting(): number {
+  return sendCap;
+}

@@ -6,9 +6,9 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { once } = require('node:events');
-const net = require('node:net');
 const { getSystemErrorName } = require('node:util');
 const hvsock = require('hvsock');
+const { assertPathSocket } = require('./fixtures/io.js');
 
 const SERVICE = hvsock.serviceIdFromPort(5000);
 const WSAEAFNOSUPPORT = 10047;
@@ -27,7 +27,7 @@ function assertNoHyperV(error, syscall, vmId) {
 
 test('connect({ vmId, serviceId }) reports EAFNOSUPPORT asynchronously, once', async () => {
   const socket = hvsock.connect({ vmId: hvsock.VmId.PARENT, serviceId: SERVICE });
-  assert.ok(socket instanceof net.Socket);
+  assertPathSocket(socket);
   let errors = 0;
   socket.on('error', () => errors++);
   socket.write('queued before the failure'); // must not become ERR_SOCKET_CLOSED
@@ -111,4 +111,23 @@ test('the echo examples report the missing Hyper-V clearly and exit 1', () => {
 
 test('getLocalCid() says Windows has no CIDs', () => {
   assert.throws(() => hvsock.getLocalCid(), { code: 'ERR_HVSOCK_UNSUPPORTED_PLATFORM', message: /no vsock CIDs/ });
+});
+
+test("the real AF_HYPERV mode (HVSOCK_WIN_REAL=1) fails loudly under Wine: 'AF_HYPERV is unavailable', never a pass", () => {
+  const { spawnSync } = require('node:child_process');
+  const path = require('node:path');
+  const child = spawnSync(process.execPath, ['--test', '--test-reporter=spec', path.join(__dirname, 'real.test.js')], {
+    encoding: 'utf8',
+    // Without NODE_TEST_CONTEXT: else the inner runner reports to this one
+    // and exits 0 whatever its tests did.
+    env: { ...process.env, HVSOCK_WIN_REAL: '1', NODE_TEST_CONTEXT: undefined },
+    timeout: 60_000,
+  });
+  assert.strictEqual(child.error, undefined);
+  assert.notStrictEqual(child.status, 0, 'the real mode must not pass without AF_HYPERV');
+  assert.match(
+    child.stdout + child.stderr,
+    /AF_HYPERV is unavailable here: socket\(AF_HYPERV\) failed with EAFNOSUPPORT \(Windows error 10047\)/,
+  );
+  assert.doesNotMatch(child.stdout, /^ℹ pass [1-9]/m);
 });

@@ -1,49 +1,18 @@
 // What the poll path's socket classes (PollSocket, SeqpacketSocket) share
-// beyond PollConnection: the vsock address getters, net's idle timeout and
-// the connect-time plumbing (validation done, descriptor opened, errors).
-import type { EventEmitter } from 'node:events';
+// beyond PollConnection: the vsock address getters and the connect-time
+// plumbing (validation done, descriptor opened, errors). The idle timeout
+// and the getter helper are lib/duplex/'s (the Windows overlapped path's too).
 import { abortError, destroyOnAbort } from '../../abort';
 import { describeEndpoint, errorAddress, type Endpoint, type VsockAddressInfo } from '../../address/index';
 import { binding } from '../../binding';
-import { invalidArgType, outOfRange, systemError } from '../../errors';
+import { systemError } from '../../errors';
+import { defineGetters, type VsockEndpointGetters } from '../../duplex/getters';
+import { failLater } from '../../duplex/socket';
 import type { PollConnection } from './connection';
 import type { VsockConnectRequest } from '../../options';
 import { applySettings, type ConnectSettings } from '../../settings';
 
-
 export const kConnection = Symbol('hvsock.pollConnection');
-
-/** The address getters of a VsockSocket, on the poll path's classes. */
-export interface VsockEndpointGetters {
-  /** The peer's context id. */
-  readonly remoteCid: number | undefined;
-  /** The peer's VM id, for the well-known CIDs (PARENT, LOOPBACK). */
-  readonly remoteVmId: string | undefined;
-  /** The peer's port as a service id (VSOCK template). */
-  readonly remoteServiceId: string | undefined;
-  /** The peer's CID as text, as net's remoteAddress. */
-  readonly remoteAddress: string | undefined;
-  /** The peer's port. */
-  readonly remotePort: number | undefined;
-  /** 'vsock' once there is a peer. */
-  readonly remoteFamily: string | undefined;
-  /** This end's context id as the kernel reports it (a client sees CID ANY). */
-  readonly localCid: number | undefined;
-  /** This end's VM id, for the well-known CIDs. */
-  readonly localVmId: string | undefined;
-  /** This end's port as a service id. */
-  readonly localServiceId: string | undefined;
-  /** This end's CID as text, as net's localAddress. */
-  readonly localAddress: string | undefined;
-  /** This end's port. */
-  readonly localPort: number | undefined;
-  /** 'vsock' once connected. */
-  readonly localFamily: string | undefined;
-  /** The receive buffer in bytes (SO_VM_SOCKETS_BUFFER_SIZE; a bigint past 2^53 - 1). */
-  readonly vsockBufferSize: number | bigint | undefined;
-  /** The connect timeout in ms as the kernel holds it (a bigint past 2^53 - 1). */
-  readonly connectTimeout: number | bigint | undefined;
-}
 
 interface HasConnection {
   [kConnection]: PollConnection | null;
@@ -69,60 +38,13 @@ export function installEndpointGetters(prototype: object): void {
     vsockBufferSize: (s) => s[kConnection]?.bufferSize(),
     connectTimeout: (s) => s[kConnection]?.readOption((fd) => binding().getConnectTimeout(fd)),
   };
-  for (const [name, get] of Object.entries(getters)) {
-    Object.defineProperty(prototype, name, {
-      configurable: true,
-      enumerable: false,
-      get(this: HasConnection) {
-        return get(this);
-      },
-    });
-  }
+  defineGetters(prototype, getters);
 }
 
 /** address() of a connected poll-path socket, as net.Socket#address(). */
 export function localAddressInfo(connection: PollConnection | null): VsockAddressInfo | Record<string, never> {
   const local = connection?.localEndpoint();
   return local ? describeEndpoint(local) : {};
-}
-
-/**
- * net's idle timeout: 'timeout' is emitted after `ms` without activity
- * (touch()), 0 disables it. The timer never keeps the process alive.
- */
-export class IdleTimer {
-  private timer: NodeJS.Timeout | null = null;
-  ms = 0;
-
-  constructor(private readonly owner: EventEmitter) {}
-
-  set(ms: unknown, callback?: unknown): void {
-    if (typeof ms !== 'number') throw invalidArgType('msecs', 'of type number', ms);
-    if (!(ms >= 0) || !Number.isFinite(ms)) throw outOfRange('msecs', 'a non-negative finite number', ms);
-    if (callback !== undefined && typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback);
-    this.ms = ms;
-    if (callback) {
-      if (ms === 0) this.owner.removeListener('timeout', callback as () => void);
-      else this.owner.once('timeout', callback as () => void);
-    }
-    this.touch();
-  }
-
-  touch(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.ms === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.owner.emit('timeout');
-    }, this.ms);
-    this.timer.unref();
-  }
-
-  clear(): void {
-    this.ms = 0;
-    this.touch();
-  }
 }
 
 /** What connectPollPath() needs of a poll-path socket (PollSocket, SeqpacketSocket). */
@@ -146,12 +68,7 @@ export function connectPollPath<S extends PollPathSocket>(
   request: VsockConnectRequest,
   listener?: () => void,
 ): S {
-  const failed = (error: Error): S => {
-    const socket = make();
-    socket.connecting = true; // writes and sends wait, so the real error is what the caller sees
-    process.nextTick(() => socket.destroy(error));
-    return socket;
-  };
+  const failed = (error: Error): S => failLater(make(), error);
   // Aborted already: no descriptor is ever made, so nothing reaches the peer.
   if (request.signal?.aborted) return failed(abortError(request.signal));
   const fd = openClientFd(type, request.endpoint, request.settings);

@@ -24,14 +24,9 @@ import { binding, POLL_READABLE, SOCKET_SEQPACKET, type NativeMessageSender } fr
 import { HvsockError, invalidArgType, invalidArgValue, systemError, writeAfterEnd, type HvsockSystemError } from '../../errors';
 import { UV_EAGAIN, UV_EMSGSIZE, UV_ENOMEM, UV_ENOTCONN } from '../../errno';
 import { PollConnection } from './connection';
-import {
-  IdleTimer,
-  installEndpointGetters,
-  kConnection,
-  localAddressInfo,
-  connectPollPath,
-  type VsockEndpointGetters,
-} from './common';
+import { installEndpointGetters, kConnection, localAddressInfo, connectPollPath } from './common';
+import type { VsockEndpointGetters } from '../../duplex/getters';
+import { IdleTimer } from '../../duplex/idle';
 import type { VsockConnectRequest } from '../../options';
 import type { VsockAddressInfo } from '../../address/index';
 import type { ConnectOptions } from '../../options';

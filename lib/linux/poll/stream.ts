@@ -4,21 +4,14 @@
 // asked for (`io: 'poll'`, HVSOCK_IO=poll). Same surface as VsockSocket as
 // far as a Duplex allows; TLS and HTTP run over it through Node's JS stream
 // wrapper (JSStreamSocket) rather than natively.
-import type * as net from 'node:net';
-import { Duplex } from 'node:stream';
 import { errorAddress, type Endpoint } from '../../address/index';
 import { binding, POLL_READABLE, POLL_WRITABLE, SOCKET_STREAM } from '../../binding';
-import { HvsockError, systemError } from '../../errors';
+import { systemError } from '../../errors';
 import { UV_EAGAIN, UV_ENOTCONN } from '../../errno';
 import { PollConnection } from './connection';
-import {
-  IdleTimer,
-  installEndpointGetters,
-  kConnection,
-  localAddressInfo,
-  connectPollPath,
-  type VsockEndpointGetters,
-} from './common';
+import { installEndpointGetters, kConnection, localAddressInfo, connectPollPath } from './common';
+import type { VsockEndpointGetters } from '../../duplex/getters';
+import { DuplexSocket, type DuplexSocketOptions } from '../../duplex/socket';
 import type { VsockAddressInfo } from '../../address/index';
 import type { VsockConnectRequest } from '../../options';
 
@@ -27,11 +20,7 @@ const READ_CHUNK = 64 * 1024;
 /** Reads per readiness event before yielding to the loop (it fires again: level-triggered). */
 const READS_PER_EVENT = 32;
 
-export interface PollSocketOptions {
-  allowHalfOpen?: boolean;
-  readableHighWaterMark?: number;
-  writableHighWaterMark?: number;
-}
+export type PollSocketOptions = DuplexSocketOptions;
 
 interface PendingWrite {
   buffers: Buffer[];
@@ -41,33 +30,14 @@ interface PendingWrite {
 export interface PollSocket extends VsockEndpointGetters {}
 
 /** A vsock stream on the poll path (see the file comment). */
-export class PollSocket extends Duplex {
+export class PollSocket extends DuplexSocket {
   [kConnection]: PollConnection | null = null;
-  /** True until the connect completes (or fails), as net.Socket#connecting. */
-  connecting = false;
-  bytesRead = 0;
-  bytesWritten = 0;
   private pendingWrite: PendingWrite | null = null;
   private pendingFinal: ((error?: Error | null) => void) | null = null;
-  private readonly idle = new IdleTimer(this);
-  private refed = true;
   private reading = false;
   private hadError = false;
   private readChunk: Buffer | null = null;
   private endpoint: Endpoint | undefined;
-
-  constructor(options: PollSocketOptions = {}) {
-    super({
-      allowHalfOpen: options.allowHalfOpen ?? false, // net's default, not Duplex's
-      readableHighWaterMark: options.readableHighWaterMark,
-      writableHighWaterMark: options.writableHighWaterMark,
-      decodeStrings: true,
-      // 'close' is emitted by _destroy on a later turn of the loop, as
-      // net.Socket emits it from its handle's close callback: after 'error',
-      // never in the same tick (callers await 'error' and then 'close').
-      emitClose: false,
-    });
-  }
 
   /** Takes ownership of a connected (or connecting) fd. Internal. */
   attach(fd: number): void {
@@ -120,24 +90,12 @@ export class PollSocket extends Duplex {
     return systemError(status, syscall, this.endpoint ? errorAddress(this.endpoint) : undefined);
   }
 
-  get pending(): boolean {
+  override get pending(): boolean {
     return this[kConnection] === null || this.connecting;
   }
 
-  get readyState(): net.SocketReadyState {
-    if (this.connecting) return 'opening';
-    if (this.readable && this.writable) return 'open';
-    if (this.readable) return 'readOnly';
-    if (this.writable) return 'writeOnly';
-    return 'closed';
-  }
-
-  get timeout(): number | undefined {
-    return this.idle.ms || undefined;
-  }
-
   /** As net.Socket#address(). */
-  address(): VsockAddressInfo | Record<string, never> {
+  override address(): VsockAddressInfo | Record<string, never> {
     return localAddressInfo(this[kConnection]);
   }
 
@@ -251,60 +209,9 @@ export class PollSocket extends Duplex {
     setImmediate(() => this.emit('close', this.hadError));
   }
 
-  /** As net.Socket#setTimeout(): 'timeout' after `ms` idle; 0 disables. */
-  setTimeout(ms: number, callback?: () => void): this {
-    this.idle.set(ms, callback);
-    return this;
-  }
-
-  /** TCP-only: accepted and ignored, as net does for vsock (http calls it). */
-  setNoDelay(_noDelay?: boolean): this {
-    return this;
-  }
-
-  /** TCP-only: accepted and ignored. */
-  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
-    return this;
-  }
-
-  ref(): this {
-    this.refed = true;
-    this[kConnection]?.ref();
-    return this;
-  }
-
-  unref(): this {
-    this.refed = false;
-    this[kConnection]?.unref();
-    return this;
-  }
-
-  /** As net.Socket#destroySoon(): end(), then destroy once written. */
-  destroySoon(): void {
-    if (this.writable) this.end();
-    if (this.writableFinished) this.destroy();
-    else this.once('finish', () => this.destroy());
-  }
-
-  /** net's deprecated alias of writableLength. */
-  get bufferSize(): number {
-    return this.writableLength;
-  }
-
-  /** Addresses tried by net's autoSelectFamily: none for vsock. */
-  readonly autoSelectFamilyAttemptedAddresses: string[] = [];
-
-  /** As net.Socket#resetAndDestroy(); vsock has no RST, so it is destroy(). */
-  resetAndDestroy(): this {
-    return this.destroy();
-  }
-
-  /** Not supported: a vsock socket connects once. Call hvsock.connect() again. */
-  connect(..._args: unknown[]): this {
-    throw new HvsockError(
-      'ERR_HVSOCK_SOCKET_NOT_REUSABLE',
-      'an hvsock socket connects once: call hvsock.connect() for a new connection',
-    );
+  protected override refNative(refed: boolean): void {
+    if (refed) this[kConnection]?.ref();
+    else this[kConnection]?.unref();
   }
 }
 
