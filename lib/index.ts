@@ -49,6 +49,8 @@ export {
 // The poll-driven I/O path and SOCK_SEQPACKET message sockets (Linux).
 export { PollSocket } from './linux/poll/stream';
 export { PollServer, type AcceptedConnection } from './linux/poll/server';
+export { OverlappedSocket } from './win/overlapped';
+export { DuplexSocket, type DuplexSocketOptions } from './duplex/socket';
 export { type VsockEndpointGetters } from './duplex/getters';
 export {
   SeqpacketSocket,

@@ -19,6 +19,11 @@ import { binding } from './binding';
 import { HvsockError, invalidArgValue } from './errors';
 import { canAdopt } from './handle/handles';
 
+/**
+ * How a socket moves its bytes: 'handle' (adopted into Node's own handle: a
+ * real net.Socket), 'poll' (Linux: a uv_poll-driven Duplex) or 'overlapped'
+ * (Windows, the default there: hvsock's own completion port).
+ */
 export type IoPath = 'handle' | 'poll' | 'overlapped';
 
 const PATHS: readonly IoPath[] = ['handle', 'poll', 'overlapped'];

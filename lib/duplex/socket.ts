@@ -10,9 +10,13 @@ import type { VsockAddressInfo } from '../address/index';
 import { HvsockError } from '../errors';
 import { IdleTimer } from './idle';
 
+/** Options of the Duplex socket classes (connect() and createServer() pass them). */
 export interface DuplexSocketOptions {
+  /** As net: keep the writable side open after the peer ends (default false). */
   allowHalfOpen?: boolean;
+  /** As stream.Duplex: the readable side's buffer threshold. */
   readableHighWaterMark?: number;
+  /** As stream.Duplex: queued bytes at which write() returns false. */
   writableHighWaterMark?: number;
 }
 
@@ -20,12 +24,15 @@ export interface DuplexSocketOptions {
 export abstract class DuplexSocket extends Duplex {
   /** True until the connect completes (or fails), as net.Socket#connecting. */
   connecting = false;
+  /** Bytes received, as net.Socket#bytesRead. */
   bytesRead = 0;
+  /** Bytes sent, as net.Socket#bytesWritten. */
   bytesWritten = 0;
   protected readonly idle = new IdleTimer(this);
   /** ref()/unref() as last called: remembered for handles made later. */
   protected refed = true;
 
+  /** @internal connect() and servers make these sockets. */
   constructor(options: DuplexSocketOptions = {}) {
     super({
       allowHalfOpen: options.allowHalfOpen ?? false, // net's default, not Duplex's
@@ -48,6 +55,7 @@ export abstract class DuplexSocket extends Duplex {
   /** Refs (true) or unrefs the native objects that keep the loop alive now. */
   protected abstract refNative(refed: boolean): void;
 
+  /** As net.Socket#readyState: 'opening', 'open', 'readOnly', 'writeOnly' or 'closed'. */
   get readyState(): net.SocketReadyState {
     if (this.connecting) return 'opening';
     if (this.readable && this.writable) return 'open';
@@ -56,6 +64,7 @@ export abstract class DuplexSocket extends Duplex {
     return 'closed';
   }
 
+  /** The idle timeout in ms, if set (setTimeout()), as net.Socket#timeout. */
   get timeout(): number | undefined {
     return this.idle.ms || undefined;
   }
@@ -76,12 +85,14 @@ export abstract class DuplexSocket extends Duplex {
     return this;
   }
 
+  /** As net.Socket#ref: an open socket keeps the process alive (the default). */
   ref(): this {
     this.refed = true;
     this.refNative(true);
     return this;
   }
 
+  /** As net.Socket#unref: this socket alone does not keep the process alive. */
   unref(): this {
     this.refed = false;
     this.refNative(false);

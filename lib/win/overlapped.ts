@@ -41,7 +41,12 @@ function named(status: number, name: string): boolean {
 // Installed by installHyperVGetters() below, as VsockSocket's on Windows.
 export interface OverlappedSocket extends VsockEndpointGetters {}
 
-/** A Hyper-V stream on the overlapped path (see the file comment). */
+/**
+ * A Hyper-V stream on Windows' default I/O path (`io: 'overlapped'`): a
+ * stream.Duplex with net.Socket's surface whose reads and writes run on
+ * hvsock's own completion port; a write completes only when every byte is
+ * sent (partial WSASend completions are resent). connect() and servers make it.
+ */
 export class OverlappedSocket extends DuplexSocket {
   private io: NativeOverlapped | null = null;
   private connectThread: NativeSocketThread | null = null; // owns the fd while connecting
@@ -58,7 +63,7 @@ export class OverlappedSocket extends DuplexSocket {
     return systemError(status, syscall, this.peer ? hvErrorAddress(this.peer) : undefined, systemCode || undefined);
   }
 
-  /** Starts a connect on `fd` (the native waiter thread owns it meanwhile). Internal. */
+  /** @internal Starts a connect on `fd` (the native waiter thread owns it meanwhile). */
   startHyperVConnect(fd: number, endpoint: HvEndpoint, listener?: () => void): void {
     this.peer = endpoint;
     this.fd = fd;
@@ -79,7 +84,7 @@ export class OverlappedSocket extends DuplexSocket {
     if (!this.refed) thread.unref();
   }
 
-  /** Takes an accepted SOCKET: connected already, so no 'connect' (as net). Internal. */
+  /** @internal Takes an accepted SOCKET: connected already, so no 'connect' (as net). */
   acceptedHyperV(fd: number, peer: HvEndpoint | undefined): void {
     this.peer = peer;
     if (this.open(fd)) this.idle.touch();
@@ -103,7 +108,7 @@ export class OverlappedSocket extends DuplexSocket {
     return true;
   }
 
-  /** Marks a freshly connected socket ready. Internal. */
+  /** @internal Marks a freshly connected socket ready. */
   connected(): void {
     this.connecting = false;
     this.idle.touch();
@@ -127,22 +132,23 @@ export class OverlappedSocket extends DuplexSocket {
     return local ? (describeHvEndpoint(local) as unknown as VsockAddressInfo) : {};
   }
 
-  /** This end's name as Windows reports it, read once connected. */
+  /** @internal This end's name as Windows reports it, read once connected. */
   localEndpoint(): HvEndpoint | undefined {
     if (this.local === undefined && this.io !== null) this.local = readHvName(this.fd, false);
     return this.local;
   }
 
-  /** The peer's VM and service id. */
+  /** @internal The peer's VM and service id. */
   get remoteEndpoint(): HvEndpoint | undefined {
     return this.peer;
   }
 
-  /** HVSOCKET_CONNECT_TIMEOUT as Windows holds it, in ms, while open. */
+  /** @internal HVSOCKET_CONNECT_TIMEOUT as Windows holds it, in ms, while open. */
   connectTimeoutOption(): number | undefined {
     return this.io !== null ? readConnectTimeout(this.fd) : undefined;
   }
 
+  /** @internal */
   override _read(): void {
     this.wantRead = true;
     if (this.io !== null) this.startRead();
@@ -183,10 +189,12 @@ export class OverlappedSocket extends DuplexSocket {
     if (this.wantRead) this.startRead();
   }
 
+  /** @internal */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.send([chunk], callback);
   }
 
+  /** @internal */
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
     this.send(
       chunks.map((c) => c.chunk),
@@ -211,6 +219,7 @@ export class OverlappedSocket extends DuplexSocket {
   }
 
   // end(): shutdown(SD_SEND) once everything before it is sent.
+  /** @internal */
   override _final(callback: (error?: Error | null) => void): void {
     if (this.io === null) {
       this.queuedFinal = callback;
@@ -221,6 +230,7 @@ export class OverlappedSocket extends DuplexSocket {
     callback(status < 0 && !named(status, 'ENOTCONN') ? this.hvError(status, 'shutdown') : null);
   }
 
+  /** @internal */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.closedWithError = error !== null && error !== undefined;
     this.idle.clear();

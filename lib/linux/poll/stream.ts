@@ -31,6 +31,7 @@ export interface PollSocket extends VsockEndpointGetters {}
 
 /** A vsock stream on the poll path (see the file comment). */
 export class PollSocket extends DuplexSocket {
+  /** @internal */
   [kConnection]: PollConnection | null = null;
   private pendingWrite: PendingWrite | null = null;
   private pendingFinal: ((error?: Error | null) => void) | null = null;
@@ -39,7 +40,7 @@ export class PollSocket extends DuplexSocket {
   private readChunk: Buffer | null = null;
   private endpoint: Endpoint | undefined;
 
-  /** Takes ownership of a connected (or connecting) fd. Internal. */
+  /** @internal Takes ownership of a connected (or connecting) fd. */
   attach(fd: number): void {
     const connection = new PollConnection(fd, {
       readable: () => this.readNow(),
@@ -50,7 +51,7 @@ export class PollSocket extends DuplexSocket {
     if (!this.refed) connection.unref();
   }
 
-  /** Starts connecting the attached fd to `endpoint`. Internal. */
+  /** @internal Starts connecting the attached fd to `endpoint`. */
   startConnect(endpoint: Endpoint, listener?: () => void): void {
     this.endpoint = endpoint;
     this.connecting = true;
@@ -64,7 +65,7 @@ export class PollSocket extends DuplexSocket {
     });
   }
 
-  /** Takes an accepted fd: connected already, so no 'connect' event (as net). Internal. */
+  /** @internal Takes an accepted fd: connected already, so no 'connect' event (as net). */
   accepted(fd: number): void {
     this.attach(fd);
     this[kConnection]?.learnNames();
@@ -72,7 +73,7 @@ export class PollSocket extends DuplexSocket {
     this.idle.touch();
   }
 
-  /** Marks a freshly connected socket ready. Internal. */
+  /** @internal Marks a freshly connected socket ready. */
   connected(): void {
     this.connecting = false;
     this.idle.touch();
@@ -102,6 +103,7 @@ export class PollSocket extends DuplexSocket {
   // Reads start on the next readiness event, never inside _read(): like
   // net's handle, so 'data'/'end' can't fire before the caller that just saw
   // 'connect' (or resumed) has attached its listeners.
+  /** @internal */
   override _read(): void {
     this.reading = true;
     if (!this.connecting) this[kConnection]?.want(POLL_READABLE, true);
@@ -147,11 +149,13 @@ export class PollSocket extends DuplexSocket {
     connection.want(POLL_READABLE, this.reading);
   }
 
+  /** @internal */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.pendingWrite = { buffers: [chunk], callback };
     if (!this.connecting) this.flush();
   }
 
+  /** @internal */
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
     this.pendingWrite = { buffers: chunks.map((c) => c.chunk), callback };
     if (!this.connecting) this.flush();
@@ -186,6 +190,7 @@ export class PollSocket extends DuplexSocket {
   }
 
   // end(): shutdown(SHUT_WR) once everything before it is written.
+  /** @internal */
   override _final(callback: (error?: Error | null) => void): void {
     const connection = this[kConnection];
     if (this.connecting || !connection) {
@@ -197,6 +202,7 @@ export class PollSocket extends DuplexSocket {
     callback(status < 0 && status !== UV_ENOTCONN ? this.error(status, 'shutdown') : null);
   }
 
+  /** @internal */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.hadError = error !== null && error !== undefined;
     this.idle.clear();
