@@ -7,7 +7,18 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'build/', 'build-cmake/', 'prebuilds/', 'node_modules/', '.cache/', 'coverage/', 'docs/reference/', 'build-asan/', '**/*.d.ts'],
+    ignores: [
+      'dist/',
+      'build/',
+      'build-cmake/',
+      'prebuilds/',
+      'node_modules/',
+      '.cache/',
+      'coverage/',
+      'docs/reference/',
+      'build-asan/',
+      '**/*.d.ts',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -86,10 +86,15 @@ if (values.child) {
   const rows = [];
   for (const name of names) {
     const child = fork(fileURLToPath(import.meta.url), ['--child', `--rounds=${rounds}`, `--conns=${conns}`, `--bulk=${bulkMiB}`, name]);
-    const [result] = await Promise.all([new Promise((resolve) => child.once('message', resolve)), new Promise((resolve) => child.once('exit', resolve))]);
+    const [result] = await Promise.all([
+      new Promise((resolve) => child.once('message', resolve)),
+      new Promise((resolve) => child.once('exit', resolve)),
+    ]);
     for (const [label, t] of Object.entries(result)) rows.push({ transport: name, case: label, ...t });
   }
-  console.log('| case | transport | wall µs/op | main thread user µs/op | main thread system µs/op | process CPU µs/op | context switches/op |');
+  console.log(
+    '| case | transport | wall µs/op | main thread user µs/op | main thread system µs/op | process CPU µs/op | context switches/op |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows.sort((a, b) => a.case.localeCompare(b.case))) {
     const cells = [r.wall, r.mainUser, r.mainSystem, r.process, r.switches].map((v) => v.toFixed(v < 10 ? 1 : 0));

@@ -14,7 +14,11 @@ assertInTestGuest('the I/O path comparison');
 const require = createRequire(import.meta.url);
 const hvsock = require('hvsock');
 const { values } = parseArgs({
-  options: { bytes: { type: 'string', default: '64' }, rounds: { type: 'string', default: '2000' }, runs: { type: 'string', default: '3' } },
+  options: {
+    bytes: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '2000' },
+    runs: { type: 'string', default: '3' },
+  },
 });
 const MiB = 1024 * 1024;
 const total = Number.parseInt(values.bytes, 10) * MiB;

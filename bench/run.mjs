@@ -32,13 +32,17 @@ const quick = flags.has('--quick');
 const full = flags.has('--full') && !quick;
 const bufferSweep = flags.has('--buffer-sweep') && !quick;
 const bulkMiB = valueOf('bulk') === undefined ? undefined : Number(valueOf('bulk'));
-if (bulkMiB !== undefined && !(Number.isInteger(bulkMiB) && bulkMiB > 0)) throw new Error(`--bulk wants a whole number of MiB, not ${valueOf('bulk')}`);
+if (bulkMiB !== undefined && !(Number.isInteger(bulkMiB) && bulkMiB > 0))
+  throw new Error(`--bulk wants a whole number of MiB, not ${valueOf('bulk')}`);
 const only = valueOf('only');
 const icount = !flags.has('--wall') && process.env.HVSOCK_VM_ACCEL !== 'kvm';
 const selection = { bufferSweep, bulkMiB, only };
 const passOn = [JSON.stringify({ quick, full, icount, ...selection })];
 const started = Date.now();
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 buildCLoop();
 if (!flags.has('--host-only')) buildGoPeer();
@@ -90,8 +94,12 @@ const checks = targets(rows);
 const errors = results.filter((r) => r.error);
 const lines = [];
 const say = (line = '') => lines.push(line);
-say(`# hvsock benchmarks ${new Date().toISOString()}${quick ? ' (--quick: smoke run, figures meaningless)' : full ? ' (--full: the issue sizes everywhere)' : ''}`);
-say(`host: ${host.cpus} cores (${host.cpu}), ${host.memoryGiB} GiB, Node ${host.node}; load average ${host.loadBefore} before, ${host.loadAfter} after`);
+say(
+  `# hvsock benchmarks ${new Date().toISOString()}${quick ? ' (--quick: smoke run, figures meaningless)' : full ? ' (--full: the issue sizes everywhere)' : ''}`,
+);
+say(
+  `host: ${host.cpus} cores (${host.cpu}), ${host.memoryGiB} GiB, Node ${host.node}; load average ${host.loadBefore} before, ${host.loadAfter} after`,
+);
 if (results.some((r) => r.place === 'host')) {
   say('\n## Host, native speed: our I/O machinery on an AF_UNIX socketpair (stand-in for vsock)');
   say(legend('host'));
@@ -99,7 +107,9 @@ if (results.some((r) => r.place === 'host')) {
   say(table(rows, 'host'));
 }
 if (guest) {
-  say(`\n## Guest: real vsock loopback, QEMU accel=${accel.toUpperCase()}, ${guest.machine.cpus} vCPUs, ${guest.machine.memoryMiB} MiB, kernel ${guest.machine.kernel}`);
+  say(
+    `\n## Guest: real vsock loopback, QEMU accel=${accel.toUpperCase()}, ${guest.machine.cpus} vCPUs, ${guest.machine.memoryMiB} MiB, kernel ${guest.machine.kernel}`,
+  );
   if (icount) {
     say('Instruction clock (QEMU -icount shift=0, 1 vCPU): every guest nanosecond is one executed instruction, so the');
     say('figures are deterministic instruction costs; cache, TLB and real context-switch costs are not in them.');
@@ -124,7 +134,9 @@ if (errors.length) {
   say('\n## Failures');
   for (const e of errors) say(`- ${e.place} ${e.case} / ${e.transport}: ${e.error}`);
 }
-say(`\nTotal time ${((Date.now() - started) / 1000).toFixed(0)} s${host.guestSeconds === undefined ? '' : `, guest part ${host.guestSeconds} s`}.`);
+say(
+  `\nTotal time ${((Date.now() - started) / 1000).toFixed(0)} s${host.guestSeconds === undefined ? '' : `, guest part ${host.guestSeconds} s`}.`,
+);
 const text = lines.join('\n');
 process.stdout.write(`${text}\n`);
 

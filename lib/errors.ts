@@ -95,12 +95,7 @@ function hintFor(syscall: string, code: string, address?: ErrorAddress): string 
  * Builds an error from a negative status returned by the native layer.
  * Message: `${syscall} ${code} ${address}` like Node's ExceptionWithHostPort.
  */
-export function systemError(
-  status: number,
-  syscall: string,
-  address?: ErrorAddress,
-  systemCode?: number,
-): HvsockSystemError {
+export function systemError(status: number, syscall: string, address?: ErrorAddress, systemCode?: number): HvsockSystemError {
   let code: string;
   try {
     code = getSystemErrorName(status);
@@ -168,9 +163,7 @@ function describe(value: unknown): string {
 
 /** Node's ERR_INVALID_ARG_TYPE. */
 export function invalidArgType(name: string, expected: string, actual: unknown): CodedTypeError {
-  const error = new TypeError(
-    `The "${name}" argument must be ${expected}. Received ${describe(actual)}`,
-  ) as CodedTypeError;
+  const error = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`) as CodedTypeError;
   error.code = 'ERR_INVALID_ARG_TYPE';
   return error;
 }
@@ -186,9 +179,7 @@ export function invalidArgValue(name: string, value: unknown, reason: string): C
 
 /** Node's ERR_OUT_OF_RANGE. */
 export function outOfRange(name: string, range: string, value: unknown): CodedRangeError {
-  const error = new RangeError(
-    `The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`,
-  ) as CodedRangeError;
+  const error = new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`) as CodedRangeError;
   error.code = 'ERR_OUT_OF_RANGE';
   return error;
 }

@@ -78,7 +78,15 @@ export {
 
 // Discovery: this machine's CID and transports (Linux), VMs and services (Windows hosts).
 export { getLocalCid } from './linux/local';
-export { getTransportInfo, getWslVmId, TRANSPORT_MODULES, type TransportInfo, type TransportEntry, type TransportName, type WslVmIdOptions } from './linux/discovery';
+export {
+  getTransportInfo,
+  getWslVmId,
+  TRANSPORT_MODULES,
+  type TransportInfo,
+  type TransportEntry,
+  type TransportName,
+  type WslVmIdOptions,
+} from './linux/discovery';
 export {
   listVms,
   listComputeSystems,

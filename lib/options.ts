@@ -216,4 +216,3 @@ export function checkAddress(address: AddressOptions, role: 'connect' | 'listen'
   if (process.platform === 'win32') resolveHyperVAddress(address, role, name);
   else resolveVsockAddress(address, role, name);
 }
-

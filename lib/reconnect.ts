@@ -83,10 +83,13 @@ export class ReconnectingClient extends EventEmitter {
       }
       this.emit('disconnect', lastError);
       // A short jittered pause, so a server that accepts and drops at once is not hammered.
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (!this.closed) this.open();
-      }, retryDelay(this.policy, 1));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          if (!this.closed) this.open();
+        },
+        retryDelay(this.policy, 1),
+      );
     });
   }
 

@@ -71,11 +71,24 @@ function build() {
     AR: `${TRIPLE}-ar`,
   };
   const prebuildify = join(root, 'node_modules', '.bin', 'prebuildify');
-    // The host's own version as target, so node-gyp takes the headers from nodedir.
-  run(prebuildify, [`--target=${process.versions.node}`, '--napi', '--strip', `--strip-bin=${TRIPLE}-strip`, '--platform=win32', '--arch=x64', `--cwd=${scratch}`, `--out=${root}`], {
-    env,
-    cwd: scratch,
-  });
+  // The host's own version as target, so node-gyp takes the headers from nodedir.
+  run(
+    prebuildify,
+    [
+      `--target=${process.versions.node}`,
+      '--napi',
+      '--strip',
+      `--strip-bin=${TRIPLE}-strip`,
+      '--platform=win32',
+      '--arch=x64',
+      `--cwd=${scratch}`,
+      `--out=${root}`,
+    ],
+    {
+      env,
+      cwd: scratch,
+    },
+  );
 }
 
 function check() {

@@ -14,7 +14,11 @@ const PATH = /(?<![\w/.-])((?:lib|native|test|examples|bench|scripts|docs)\/[A-Z
 
 const files = ['README.md', 'CONTRIBUTING.md', 'ARCHITECTURE.md']
   .filter((name) => existsSync(join(root, name)))
-  .concat(readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`));
+  .concat(
+    readdirSync(join(root, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
+  );
 const problems = [];
 let checked = 0;
 for (const file of files) {

@@ -89,9 +89,7 @@ function checkFile(arch, file) {
 
 function loadCheck(arch, file) {
   const check = path.join(root, 'test', 'pack', 'load-check.cjs');
-  const command = TARGETS[arch].emulated
-    ? arm64NodeCommand(root)
-    : [process.execPath];
+  const command = TARGETS[arch].emulated ? arm64NodeCommand(root) : [process.execPath];
   // PREBUILDS_ONLY: node-gyp-build must not pick the developer's build/.
   const started = Date.now();
   const result = spawnSync(command[0], [...command.slice(1), check, 'require', root], {
@@ -104,8 +102,11 @@ function loadCheck(arch, file) {
   if (report.addons.length !== 1 || report.addons[0] !== file) {
     throw new Error(`linux-${arch}: the process mapped ${JSON.stringify(report.addons)}, not ${file}`);
   }
-  if (report.serviceId !== '00001388-facb-11e6-bd58-64006a7986d3') throw new Error(`linux-${arch}: serviceIdFromPort(5000) = ${report.serviceId}`);
-  log(`linux-${arch}: loaded under ${arch === process.arch ? 'this Node' : 'qemu-user'} in ${((Date.now() - started) / 1000).toFixed(1)} s: local CID ${report.localCid}, listened on port ${report.port}`);
+  if (report.serviceId !== '00001388-facb-11e6-bd58-64006a7986d3')
+    throw new Error(`linux-${arch}: serviceIdFromPort(5000) = ${report.serviceId}`);
+  log(
+    `linux-${arch}: loaded under ${arch === process.arch ? 'this Node' : 'qemu-user'} in ${((Date.now() - started) / 1000).toFixed(1)} s: local CID ${report.localCid}, listened on port ${report.port}`,
+  );
 }
 
 const wanted = process.argv.slice(2);

@@ -81,7 +81,7 @@ describe('CLI clients keep bounded memory whatever the peer sends', () => {
     // 5 s. Old code kept every echoed byte (> 64 MiB) for as long as it ran,
     // so it never gets there.
     let held = Number.POSITIVE_INFINITY;
-    for (const started = Date.now(); Date.now() - started < 5000; ) {
+    for (const started = Date.now(); Date.now() - started < 5000;) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       gc();
       held = process.memoryUsage().arrayBuffers;
@@ -140,7 +140,17 @@ describe('CLI: --version, --help, services, errors in command-line words (no soc
 
   it('--help lists every option of every command, and the top-level help the global ones', () => {
     const top = hvsockOffline('--help').stdout;
-    for (const flag of ['--version', '--verbose', '--quiet', '--keep-open', '--connect-timeout', '--retry', '--send-only', '--recv-only', '--exec']) {
+    for (const flag of [
+      '--version',
+      '--verbose',
+      '--quiet',
+      '--keep-open',
+      '--connect-timeout',
+      '--retry',
+      '--send-only',
+      '--recv-only',
+      '--exec',
+    ]) {
       expect(top).toContain(flag);
     }
     for (const name of ['listen', 'connect', 'echo', 'sink', 'ping', 'bench', 'id', 'services']) {
@@ -172,7 +182,9 @@ describe('CLI: --version, --help, services, errors in command-line words (no soc
   });
 
   it('option mistakes are usage errors', () => {
-    expect(hvsockOffline('connect', 'vsock://1:5', '--send-only', '--recv-only').stderr).toMatch(/--send-only and --recv-only exclude each other/);
+    expect(hvsockOffline('connect', 'vsock://1:5', '--send-only', '--recv-only').stderr).toMatch(
+      /--send-only and --recv-only exclude each other/,
+    );
     expect(hvsockOffline('ping', 'vsock://3:5', '-w', '0').stderr).toMatch(/--connect-timeout must be seconds above 0/);
     expect(hvsockOffline('ping', 'vsock://3:5', '--retry', 'x').status).toBe(2);
     expect(hvsockOffline('listen', 'vsock://any:5', '--max-connections', '3').stderr).toMatch(/go with -k/);

@@ -85,10 +85,7 @@ describe('connect() with scripted kernel answers', () => {
     const socket = hvsock.connect({ cid: 3, port: 5000, bufferSize: 8 << 20 });
     socket.destroy();
     // max (256 KiB by default) is raised first, else the kernel would clamp the size
-    expect(kernel.calls.filter((c) => c.startsWith('setOption'))).toEqual([
-      `setOption(2, ${8 << 20})`,
-      `setOption(0, ${8 << 20})`,
-    ]);
+    expect(kernel.calls.filter((c) => c.startsWith('setOption'))).toEqual([`setOption(2, ${8 << 20})`, `setOption(0, ${8 << 20})`]);
   });
 
   it('a completed connect becomes a working stream (socketpair stand-in)', async () => {

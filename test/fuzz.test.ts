@@ -77,9 +77,7 @@ function assertTyped(error: unknown, allowed: Allowed, what: string): void {
     error instanceof Error &&
     typeof error.message === 'string' &&
     error.message.length > 0 &&
-    allowed.some(
-      ([cls, code]) => error instanceof cls && error.name === cls.name && (error as { code?: unknown }).code === code,
-    );
+    allowed.some(([cls, code]) => error instanceof cls && error.name === cls.name && (error as { code?: unknown }).code === code);
   if (!typed) {
     const expected = allowed.map(([cls, code]) => `${cls.name} ${code}`).join(' | ');
     throw new Error(`${what}: untyped error (expected ${expected}): ${inspect(error)}`);
@@ -129,15 +127,12 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 const hexDigit = fc.constantFrom(...'0123456789abcdefABCDEF');
-const hex = (length: number): fc.Arbitrary<string> =>
-  fc.array(hexDigit, { minLength: length, maxLength: length }).map((d) => d.join(''));
+const hex = (length: number): fc.Arbitrary<string> => fc.array(hexDigit, { minLength: length, maxLength: length }).map((d) => d.join(''));
 /** A GUID in random case, braced or not. */
-const guidText = fc
-  .tuple(hex(8), hex(4), hex(4), hex(4), hex(12), fc.boolean())
-  .map(([a, b, c, d, e, braced]) => {
-    const text = `${a}-${b}-${c}-${d}-${e}`;
-    return braced ? `{${text}}` : text;
-  });
+const guidText = fc.tuple(hex(8), hex(4), hex(4), hex(4), hex(12), fc.boolean()).map(([a, b, c, d, e, braced]) => {
+  const text = `${a}-${b}-${c}-${d}-${e}`;
+  return braced ? `{${text}}` : text;
+});
 const canonicalGuid = fc.uuid().map((s) => s.toLowerCase());
 
 // A few edits that keep a GUID almost right: the inputs a parser gets wrong.
@@ -192,7 +187,11 @@ const cidText = fc.oneof(
   fc.constantFrom('any', 'LOCAL', 'loopback', 'Host', 'hypervisor', '', '-1', '4294967296', '0x10', '1e3', ' 1', '01'),
   fc.string({ maxLength: 12 }),
 );
-const portText = fc.oneof(u32.map(String), fc.constantFrom('any', 'ANY', '', '-1', '4294967296', '99999999999'), fc.string({ maxLength: 12 }));
+const portText = fc.oneof(
+  u32.map(String),
+  fc.constantFrom('any', 'ANY', '', '-1', '4294967296', '99999999999'),
+  fc.string({ maxLength: 12 }),
+);
 const vmText = fc.oneof(guidLike, fc.constantFrom(...Object.keys(VmId), 'parent', 'Loopback', 'none'), fc.string({ maxLength: 12 }));
 const serviceText = fc.oneof(guidLike, u32.map(String), fc.constantFrom('', 'any', '-1', '4294967296'), fc.string({ maxLength: 12 }));
 const scheme = fc.constantFrom('vsock', 'VSOCK', 'hvsock', 'HvSock', 'http', 'vsock+x', 'v', '1vsock', '');
@@ -215,7 +214,12 @@ const freshSignal = fc.boolean().map((aborted) => {
   return controller.signal;
 });
 const vmIdValue = either(fc.oneof(fc.constantFrom(...Object.values(VmId)), guidLike));
-const serviceIdValue = either(fc.oneof(u32.map((p) => serviceIdFromPort(p)), guidLike));
+const serviceIdValue = either(
+  fc.oneof(
+    u32.map((p) => serviceIdFromPort(p)),
+    guidLike,
+  ),
+);
 const cidValue = either(fc.oneof(fc.constantFrom(1, 2, 3, UINT32_MAX), u32, notUint32));
 const portValue = either(fc.oneof(u32, notUint32));
 const sizeValue = either(fc.oneof(fc.integer({ min: 1, max: 1 << 22 }), fc.integer({ min: -10, max: 2 ** 33 }), notUint32));
@@ -235,15 +239,15 @@ const connectRecord = fc
     fc.record(
       {
         bufferSize: sizeValue,
-    bufferMinSize: sizeValue,
-    bufferMaxSize: sizeValue,
-    connectTimeout: sizeValue,
-    allowHalfOpen: either(fc.boolean()),
-    timeout: either(fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.double())),
-    signal: either(freshSignal),
-    // The poll path and message sockets take the same options.
-    io: either(fc.constantFrom('handle', 'poll')),
-    type: either(fc.constantFrom('stream', 'seqpacket')),
+        bufferMinSize: sizeValue,
+        bufferMaxSize: sizeValue,
+        connectTimeout: sizeValue,
+        allowHalfOpen: either(fc.boolean()),
+        timeout: either(fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.double())),
+        signal: either(freshSignal),
+        // The poll path and message sockets take the same options.
+        io: either(fc.constantFrom('handle', 'poll')),
+        type: either(fc.constantFrom('stream', 'seqpacket')),
       },
       { requiredKeys: [] },
     ),
@@ -263,7 +267,13 @@ const listenRecord = fc
     ),
   )
   .map(([address, extra]) => ({ ...address, ...extra }));
-const listener = fc.option(fc.oneof(fc.constant(() => undefined), anyValue), { nil: undefined });
+const listener = fc.option(
+  fc.oneof(
+    fc.constant(() => undefined),
+    anyValue,
+  ),
+  { nil: undefined },
+);
 
 // ---------------------------------------------------------------- the stand-in kernel
 
@@ -342,10 +352,17 @@ describe('GUIDs', () => {
       expect(oracleGuid(text)).toBe(text);
       expect(guidToBytes(text)).toEqual(bytes);
     });
-    check(fc.oneof(anyValue, fc.uint8Array({ maxLength: 40 }).filter((b) => b.length !== 16)), 4_000, (value) => {
-      const result = outcome(() => guidFromBytes(value as Uint8Array), [ARG_TYPE], 'guidFromBytes');
-      if (result.ok) expect(value instanceof Uint8Array && value.length === 16).toBe(true);
-    });
+    check(
+      fc.oneof(
+        anyValue,
+        fc.uint8Array({ maxLength: 40 }).filter((b) => b.length !== 16),
+      ),
+      4_000,
+      (value) => {
+        const result = outcome(() => guidFromBytes(value as Uint8Array), [ARG_TYPE], 'guidFromBytes');
+        if (result.ok) expect(value instanceof Uint8Array && value.length === 16).toBe(true);
+      },
+    );
   });
 });
 
@@ -372,11 +389,19 @@ describe('port <-> service id', () => {
   });
 
   it('portFromServiceId on arbitrary input: a port, ERR_HVSOCK_UNSUPPORTED_ADDRESS, or a typed TypeError', () => {
-    check(fc.oneof(guidLike, anyValue, u32.map((p) => serviceIdFromPort(p))), 8_000, (value) => {
-      const result = outcome(() => portFromServiceId(value as string), [ARG_TYPE, ARG_VALUE, UNSUPPORTED], 'portFromServiceId');
-      if (result.ok) expect(serviceIdFromPort(result.value)).toBe(parseGuid(value));
-      else if (result.error.code === 'ERR_HVSOCK_UNSUPPORTED_ADDRESS') expect(isVsockServiceId(value as string)).toBe(false);
-    });
+    check(
+      fc.oneof(
+        guidLike,
+        anyValue,
+        u32.map((p) => serviceIdFromPort(p)),
+      ),
+      8_000,
+      (value) => {
+        const result = outcome(() => portFromServiceId(value as string), [ARG_TYPE, ARG_VALUE, UNSUPPORTED], 'portFromServiceId');
+        if (result.ok) expect(serviceIdFromPort(result.value)).toBe(parseGuid(value));
+        else if (result.error.code === 'ERR_HVSOCK_UNSUPPORTED_ADDRESS') expect(isVsockServiceId(value as string)).toBe(false);
+      },
+    );
   });
 });
 
@@ -462,11 +487,7 @@ describe('connect() and listen() under the scripted binding', () => {
     await checkAsync(fc.tuple(target, listener), 6_000, async ([options, connectListener]) => {
       assertFake();
       const socketsMade = kernel.calls.filter((c) => c.startsWith('socket(')).length;
-      const result = outcome(
-        () => connect(options as never, connectListener as never),
-        CONNECT_ERRORS,
-        'connect',
-      );
+      const result = outcome(() => connect(options as never, connectListener as never), CONNECT_ERRORS, 'connect');
       if (!result.ok) {
         // Rejected before any descriptor was made.
         expect(kernel.calls.filter((c) => c.startsWith('socket(')).length).toBe(socketsMade);
@@ -515,11 +536,7 @@ describe('connect() and listen() under the scripted binding', () => {
       if (!made.ok) return;
       const server = made.value;
       server.on('error', (error) => asyncErrors.push(error));
-      const result = outcome(
-        () => server.listen(listenOptions as never, onListening as never),
-        CONNECT_ERRORS,
-        'listen',
-      );
+      const result = outcome(() => server.listen(listenOptions as never, onListening as never), CONNECT_ERRORS, 'listen');
       if (result.ok) {
         listened++;
         expect(result.value).toBe(server);
@@ -536,17 +553,12 @@ describe('connect() and listen() under the scripted binding', () => {
 
 // ---------------------------------------------------------------- write()
 
-const oddHex = (data: string, enc: unknown): boolean =>
-  typeof enc === 'string' && enc.toLowerCase() === 'hex' && data.length % 2 === 1;
+const oddHex = (data: string, enc: unknown): boolean => typeof enc === 'string' && enc.toLowerCase() === 'hex' && data.length % 2 === 1;
 
-const WRITE_ERRORS: Allowed = [
-  ARG_TYPE,
-  [TypeError, 'ERR_UNKNOWN_ENCODING'],
-  [TypeError, 'ERR_STREAM_NULL_VALUES'],
-];
+const WRITE_ERRORS: Allowed = [ARG_TYPE, [TypeError, 'ERR_UNKNOWN_ENCODING'], [TypeError, 'ERR_STREAM_NULL_VALUES']];
 
 describe('write() on a connected stand-in socket', () => {
-  it('arbitrary chunk / encoding / callback: accepted, or Node\'s own typed error; the stream stays usable', async () => {
+  it("arbitrary chunk / encoding / callback: accepted, or Node's own typed error; the stream stays usable", async () => {
     assertFake();
     const socket = connect({ cid: 3, port: 5000 });
     const errors: unknown[] = [];
@@ -571,9 +583,15 @@ describe('write() on a connected stand-in socket', () => {
       { nil: undefined },
     );
     const callbackErrors: unknown[] = [];
-    const callback = fc.option(fc.oneof(fc.constant((error?: Error | null) => error && callbackErrors.push(error)), anyValue), {
-      nil: undefined,
-    });
+    const callback = fc.option(
+      fc.oneof(
+        fc.constant((error?: Error | null) => error && callbackErrors.push(error)),
+        anyValue,
+      ),
+      {
+        nil: undefined,
+      },
+    );
     let accepted = 0;
     let callbacks = 0;
     let written = 0;
@@ -589,11 +607,7 @@ describe('write() on a connected stand-in socket', () => {
     check(args, 8_000, ([data, enc, cb, arity]) => {
       const args = [data, enc, cb].slice(0, arity + 1);
       if (typeof cb === 'function') callbacks++;
-      const result = outcome(
-        () => (socket.write as (...a: unknown[]) => boolean)(...args),
-        WRITE_ERRORS,
-        'socket.write',
-      );
+      const result = outcome(() => (socket.write as (...a: unknown[]) => boolean)(...args), WRITE_ERRORS, 'socket.write');
       if (result.ok) {
         accepted++;
         expect(typeof result.value).toBe('boolean');
@@ -664,7 +678,11 @@ const load = createRequire(__filename);
 describe('resource bounds on user input', () => {
   it('LISTEN_FDS of any size: never more entries than descriptors the claim accepted, else a typed error', () => {
     const systemd: typeof import('../lib/systemd') = load('../dist/systemd.js');
-    const count = fc.oneof(fc.nat({ max: 64 }).map(String), fc.bigInt({ min: 0n, max: 2n ** 40n }).map(String), fc.string({ maxLength: 12 }));
+    const count = fc.oneof(
+      fc.nat({ max: 64 }).map(String),
+      fc.bigInt({ min: 0n, max: 2n ** 40n }).map(String),
+      fc.string({ maxLength: 12 }),
+    );
     const names = fc.option(fc.string({ maxLength: 40 }), { nil: undefined });
     check(fc.tuple(count, names, fc.nat({ max: 32 })), 3_000, ([listenFds, listenFdNames, open]) => {
       let claimed = 0;
@@ -682,9 +700,12 @@ describe('resource bounds on user input', () => {
   it('echo/sink limits from any --max-connections / --idle-timeout text: in range, or a usage error (exit 2)', () => {
     const serve: typeof import('../lib/cli/serve') = load('../dist/cli/serve.js');
     const { echoCommand }: typeof import('../lib/cli/echo') = load('../dist/cli/echo.js');
-    const text = fc.option(fc.oneof(fc.nat().map(String), fc.string({ maxLength: 12 }), fc.constantFrom('0', '1', '86400', '86401', '1e3', ' 5', '0x10')), {
-      nil: undefined,
-    });
+    const text = fc.option(
+      fc.oneof(fc.nat().map(String), fc.string({ maxLength: 12 }), fc.constantFrom('0', '1', '86400', '86401', '1e3', ' 5', '0x10')),
+      {
+        nil: undefined,
+      },
+    );
     check(fc.tuple(text, text), 3_000, ([maxConnections, idleTimeout]) => {
       try {
         const limits = serve.serveLimits(echoCommand, { 'max-connections': maxConnections, 'idle-timeout': idleTimeout });
@@ -693,7 +714,10 @@ describe('resource bounds on user input', () => {
         expect(limits.idleTimeoutMs).toBeGreaterThanOrEqual(0);
         expect(limits.idleTimeoutMs).toBeLessThanOrEqual(86_400_000);
       } catch (error) {
-        expect(error).toMatchObject({ exitCode: 2, message: expect.stringMatching(/^echo: --(max-connections|idle-timeout) must be an integer/) });
+        expect(error).toMatchObject({
+          exitCode: 2,
+          message: expect.stringMatching(/^echo: --(max-connections|idle-timeout) must be an integer/),
+        });
       }
     });
   });

@@ -36,7 +36,11 @@ describe('I/O path selection', () => {
       pickIoPath(undefined);
       setImmediate(() => console.log(JSON.stringify({ first, second, warnings })));
     `;
-    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, HVSOCK_IO: 'poll' } });
+    const run = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, HVSOCK_IO: 'poll' },
+    });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ first: 'poll', second: 'handle', warnings: ['HVSOCK_IO'] });
   });
@@ -44,6 +48,8 @@ describe('I/O path selection', () => {
   it("'overlapped' is the Windows path: on Linux a typed error, never a silent fallback", async () => {
     const { pickIoPath } = await import('../dist/io-path.js');
     expect(() => pickIoPath('overlapped')).toThrow(expect.objectContaining({ code: 'ERR_HVSOCK_UNSUPPORTED_PLATFORM' }));
-    expect(() => pickIoPath('iocp')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining("'overlapped'") }));
+    expect(() => pickIoPath('iocp')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining("'overlapped'") }),
+    );
   });
 });

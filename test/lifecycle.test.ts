@@ -29,7 +29,7 @@ describe('process lifecycle', () => {
     expect(after).toBe(before);
   });
 
-  it('exits on its own with an unref\'d server, client and accepted socket', () => {
+  it("exits on its own with an unref'd server, client and accepted socket", () => {
     const run = runFixture('exit-unref-server.js', String(freshPort()));
     expect(run).toMatchObject({ status: 0, signal: null, stdout: 'listening, unref\n', stderr: '' });
   });

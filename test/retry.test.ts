@@ -71,7 +71,11 @@ describe('connect({ retry })', () => {
 
   it('retry.signal stops a client waiting for a server that never comes', async () => {
     const controller = new AbortController();
-    const client = hvsock.connect({ cid: Cid.LOCAL, port: freshPort(), retry: { attempts: Infinity, minDelay: 20, signal: controller.signal } });
+    const client = hvsock.connect({
+      cid: Cid.LOCAL,
+      port: freshPort(),
+      retry: { attempts: Infinity, minDelay: 20, signal: controller.signal },
+    });
     await once(client, 'retry');
     await once(client, 'retry');
     controller.abort();

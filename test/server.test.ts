@@ -95,9 +95,7 @@ describe('createServer() / listen()', () => {
     const accepted = once(server, 'connection');
     const first = await connectLoopback(port);
     await accepted;
-    const count = await new Promise<number>((resolve, reject) =>
-      server.getConnections((error, n) => (error ? reject(error) : resolve(n))),
-    );
+    const count = await new Promise<number>((resolve, reject) => server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
     expect(count).toBe(1);
     const second = await connectLoopback(port);
     expect(await readAll(second)).toHaveLength(0); // dropped by net

@@ -257,7 +257,7 @@ describe('connect() failures', () => {
     expect((await readAll(socket)).toString()).toBe('still fine');
   });
 
-  it('sets the receive buffer size, and accepted sockets inherit the listener\'s', async () => {
+  it("sets the receive buffer size, and accepted sockets inherit the listener's", async () => {
     const server = hvsock.createServer({ bufferSize: 1 << 20 });
     const port = await listenOnFreshPort(server);
     const [[accepted], client] = await Promise.all([

@@ -35,10 +35,12 @@ describe('Windows-only options on Linux', () => {
       () => hvsock.unregisterService(serviceId),
       () => hvsock.listServices(),
     ]) {
-      expect(call).toThrow(expect.objectContaining({
-        code: 'ERR_HVSOCK_UNSUPPORTED_PLATFORM',
-        message: expect.stringMatching(/exists only on Windows hosts \(not supported on linux; Linux needs none\)/),
-      }));
+      expect(call).toThrow(
+        expect.objectContaining({
+          code: 'ERR_HVSOCK_UNSUPPORTED_PLATFORM',
+          message: expect.stringMatching(/exists only on Windows hosts \(not supported on linux; Linux needs none\)/),
+        }),
+      );
     }
   });
 });

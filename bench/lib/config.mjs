@@ -36,7 +36,8 @@ export const transportNames = {
   'net-tcp': "Node's net over TCP 127.0.0.1",
   'node-vsock': 'npm node-vsock (its prebuilt addon node-vsock-linux-x64-gnu)',
   'c-tcp': 'C blocking read/write loop over TCP 127.0.0.1',
-  'socat-net': "Node's net on unix sockets, bridged over vsock by socat at each end (VSOCK-LISTEN:P,fork UNIX-CONNECT / UNIX-LISTEN,fork VSOCK-CONNECT:1:P)",
+  'socat-net':
+    "Node's net on unix sockets, bridged over vsock by socat at each end (VSOCK-LISTEN:P,fork UNIX-CONNECT / UNIX-LISTEN,fork VSOCK-CONNECT:1:P)",
   'go-vsock': 'Go with mdlayher/vsock 1.2.0 (Debian golang-github-mdlayher-vsock-dev), blocking Read/Write',
   'py-vsock': "Python's socket module (AF_VSOCK), blocking sendall/recv_into",
 };
@@ -56,7 +57,15 @@ const GUEST_SIZES = { runs: 5, bulk: 96 * MiB, rounds: 1000, conns: [100, 200], 
 // and emulation with instruction counting is slower in wall time, while the
 // figures barely move between runs: 3 runs, smaller sizes.
 const ICOUNT_SIZES = { runs: 3, bulk: 32 * MiB, rounds: 500, conns: [100, 200], concurrency: 100, streams: [50, 256 * KiB], cycles: 500 };
-const ISSUE_SIZES = { runs: 5, bulk: 1 * GiB, rounds: 10_000, conns: [5000, 5000], concurrency: 100, streams: [100, 16 * MiB], cycles: 10_000 };
+const ISSUE_SIZES = {
+  runs: 5,
+  bulk: 1 * GiB,
+  rounds: 10_000,
+  conns: [5000, 5000],
+  concurrency: 100,
+  streams: [100, 16 * MiB],
+  cycles: 10_000,
+};
 // A discarded warm-up run (suite.mjs) only needs to get the JIT (and under
 // TCG the translation cache) warm, not to move the full amount.
 const WARMUP_BYTES = { host: 64 * MiB, guest: 16 * MiB };
@@ -85,7 +94,13 @@ function peerCases({ quick, icount }) {
       warmup: { bytes: Math.min(s.bulk, WARMUP_BYTES.guest) },
       transports: all,
     },
-    { id: '2p rtt 64 B', scenario: 'rtt', params: { rounds: s.rounds, size: 64 }, warmup: { rounds: Math.min(s.rounds, 500) }, transports: all },
+    {
+      id: '2p rtt 64 B',
+      scenario: 'rtt',
+      params: { rounds: s.rounds, size: 64 },
+      warmup: { rounds: Math.min(s.rounds, 500) },
+      transports: all,
+    },
     {
       id: '2p conn x1',
       scenario: 'conn',

@@ -33,10 +33,14 @@ export function buildGoPeer() {
   const go = ensureAptTool('go', 'golang-go');
   if (!existsGoVsock()) {
     process.stderr.write('[bench] installing golang-github-mdlayher-vsock-dev\n');
-    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', 'golang-github-mdlayher-vsock-dev'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    execFileSync(
+      'apt-get',
+      ['install', '-y', '-q', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', 'golang-github-mdlayher-vsock-dev'],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      },
+    );
   }
   mkdirSync(out, { recursive: true });
   execFileSync(go, ['build', '-o', binary, source], {

@@ -85,7 +85,14 @@ export function table(rows, place) {
     return [row.case, `${row.metric} (${row.unit})`, ...cells, ...ratios];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
-  return [pad(header, widths), pad(widths.map((w) => '-'.repeat(w)), widths), ...body.map((r) => pad(r, widths))].join('\n');
+  return [
+    pad(header, widths),
+    pad(
+      widths.map((w) => '-'.repeat(w)),
+      widths,
+    ),
+    ...body.map((r) => pad(r, widths)),
+  ].join('\n');
 }
 
 export function legend(place) {
@@ -106,7 +113,9 @@ export function targets(rows) {
   const add = (place, what, value, goal, ok) => {
     if (value !== undefined) checks.push({ place, what, value, goal, met: ok(value) });
   };
-  const bulkCases = (place) => [...new Set(rows.filter((r) => r.place === place && r.case.startsWith('bulk ') && !r.case.includes('buffer')).map((r) => r.case))];
+  const bulkCases = (place) => [
+    ...new Set(rows.filter((r) => r.place === place && r.case.startsWith('bulk ') && !r.case.includes('buffer')).map((r) => r.case)),
+  ];
   for (const c of bulkCases('host')) {
     add('host', `${c} vs c-pair`, ratio(rows, 'host', c, 'throughput', 'c-pair'), '≥ 0.95', (v) => v >= 0.95);
     add('host', `${c} vs net-pair`, ratio(rows, 'host', c, 'throughput', 'net-pair'), '≥ 0.98', (v) => v >= 0.98);
@@ -130,7 +139,13 @@ export function targets(rows) {
     const per = cost[row.metric];
     const ours = per(v.hvsock) - per(v['c-vsock']);
     const node = per(v['net-tcp']) - per(v['c-tcp']);
-    add('peers', `${row.case} ${row.metric}: (hvsock − c-vsock) ÷ (net-tcp − c-tcp)`, node > 0 ? ours / node : undefined, '≤ 1.1', (x) => x <= 1.1);
+    add(
+      'peers',
+      `${row.case} ${row.metric}: (hvsock − c-vsock) ÷ (net-tcp − c-tcp)`,
+      node > 0 ? ours / node : undefined,
+      '≤ 1.1',
+      (x) => x <= 1.1,
+    );
   }
   const peerRatio = (caseId, metric, baseline) => ratio(rows, 'peers', caseId, metric, baseline);
   const bulk2p = '2p bulk 64 KiB c2s';
@@ -144,7 +159,13 @@ export function targets(rows) {
     const mine = row.values.hvsock;
     const poll = row.values['hvsock-poll'];
     if (mine === undefined || !poll || row.metric.startsWith('p99')) continue;
-    add(row.place, `${row.case} ${row.metric}: default ÷ poll (speed)`, row.lowerIsBetter ? poll / mine : mine / poll, '≥ 1.0', (v) => v >= 1);
+    add(
+      row.place,
+      `${row.case} ${row.metric}: default ÷ poll (speed)`,
+      row.lowerIsBetter ? poll / mine : mine / poll,
+      '≥ 1.0',
+      (v) => v >= 1,
+    );
   }
   for (const row of rows.filter((r) => r.case.startsWith('memory'))) {
     const ours = places[row.place].ours;

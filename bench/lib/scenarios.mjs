@@ -19,7 +19,7 @@ async function connectedPair(transport) {
 
 async function send(socket, total, writeSize) {
   const block = Buffer.alloc(writeSize, 0x78);
-  for (let left = total; left > 0; ) {
+  for (let left = total; left > 0;) {
     const size = Math.min(left, writeSize);
     const more = socket.write(size === writeSize ? block : block.subarray(0, size));
     left -= size;

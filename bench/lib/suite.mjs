@@ -124,7 +124,10 @@ const applies = (transport, testCase) => {
  * samples, error }]. A failing transport is recorded with its error (and
  * skipped for the remaining runs of that case); the rest go on.
  */
-export async function runSuite(place, { quick = false, full = false, log = (line) => process.stderr.write(`${line}\n`), ...selection } = {}) {
+export async function runSuite(
+  place,
+  { quick = false, full = false, log = (line) => process.stderr.write(`${line}\n`), ...selection } = {},
+) {
   // Guest time on the instruction clock jumps ahead whenever the vCPU idles,
   // e.g. while a program starts and reads its files through 9p: Python's
   // start alone can pass 20 s there, so --quick allows as long as a normal run.

@@ -149,7 +149,12 @@ function socatNetTransport() {
       const { server, path } = await netUnixServer(onConnection);
       const port = ++nextPort;
       const bridge = await socat(`VSOCK-LISTEN:${port},fork,reuseaddr`, `UNIX-CONNECT:${path}`);
-      return netEndpoint(server, port, (where) => net.connect({ path: where }), () => bridge.kill());
+      return netEndpoint(
+        server,
+        port,
+        (where) => net.connect({ path: where }),
+        () => bridge.kill(),
+      );
     },
     dialer(port) {
       assertInTestGuest('vsock connect');

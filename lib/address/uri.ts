@@ -103,11 +103,7 @@ function parseHvsock(rest: string, text: string, name: string): ParsedAddress {
     if (port !== undefined) serviceId = serviceIdFromPort(port);
   }
   if (serviceId === undefined) {
-    throw invalidArgValue(
-      name,
-      text,
-      `has service id "${serviceText}": use a GUID or a vsock port 0..${UINT32_MAX} (VSOCK template)`,
-    );
+    throw invalidArgValue(name, text, `has service id "${serviceText}": use a GUID or a vsock port 0..${UINT32_MAX} (VSOCK template)`);
   }
   return { vmId, serviceId };
 }
@@ -163,7 +159,8 @@ export function formatAddress(address: AddressOptions, name = 'address'): string
   if (udsPath !== undefined) {
     if (typeof udsPath !== 'string' || udsPath === '') throw invalidArgValue(name, address, 'has an empty or non-string udsPath');
     // server.address() reports port -1 for an OpenVMM service GUID.
-    if (port !== undefined && !(port === -1 && serviceId !== undefined)) return formatHybrid({ udsPath, port: checkUint32(port, 'port', address, name), serviceId: '' });
+    if (port !== undefined && !(port === -1 && serviceId !== undefined))
+      return formatHybrid({ udsPath, port: checkUint32(port, 'port', address, name), serviceId: '' });
     if (serviceId !== undefined) return formatHybrid({ udsPath, serviceId: parseGuid(serviceId, `${name}.serviceId`) });
     throw invalidArgValue(name, address, 'has a udsPath but neither port nor serviceId');
   }

@@ -12,7 +12,10 @@ function bytesOption(values: Values): number {
   const match = typeof text === 'string' ? /^(\d+)([kmg]?)$/i.exec(text) : null;
   const bytes = match ? Number(match[1]) * UNITS[match[2].toLowerCase()] : NaN;
   if (!Number.isSafeInteger(bytes) || bytes < 1) {
-    throw new CliError(`bench: --bytes must be a positive size like 1048576, 64M or 1G, got ${JSON.stringify(text)} (see hvsock bench --help)`, EXIT_USAGE);
+    throw new CliError(
+      `bench: --bytes must be a positive size like 1048576, 64M or 1G, got ${JSON.stringify(text)} (see hvsock bench --help)`,
+      EXIT_USAGE,
+    );
   }
   return bytes;
 }

@@ -34,7 +34,10 @@ function secondsOption(command: Command, values: Values, name: string): number |
   if (text === undefined) return undefined;
   const value = typeof text === 'string' && /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
   if (!(value > 0 && value <= MAX_TIMEOUT_S)) {
-    throw new CliError(`${command.name}: --${name} must be seconds above 0 and up to ${MAX_TIMEOUT_S}, got ${JSON.stringify(text)} (see hvsock ${command.name} --help)`, EXIT_USAGE);
+    throw new CliError(
+      `${command.name}: --${name} must be seconds above 0 and up to ${MAX_TIMEOUT_S}, got ${JSON.stringify(text)} (see hvsock ${command.name} --help)`,
+      EXIT_USAGE,
+    );
   }
   return value;
 }
@@ -44,7 +47,10 @@ function retriesOption(command: Command, values: Values): number {
   if (text === undefined) return 0;
   const value = typeof text === 'string' && /^\d{1,7}$/.test(text) ? Number(text) : NaN;
   if (!(value >= 0 && value <= 1_000_000)) {
-    throw new CliError(`${command.name}: --retry must be a number of retries from 0 to 1000000, got ${JSON.stringify(text)} (see hvsock ${command.name} --help)`, EXIT_USAGE);
+    throw new CliError(
+      `${command.name}: --retry must be a number of retries from 0 to 1000000, got ${JSON.stringify(text)} (see hvsock ${command.name} --help)`,
+      EXIT_USAGE,
+    );
   }
   return value;
 }
@@ -68,7 +74,9 @@ export async function connectClient(
     // The transport's own wait is stretched (or shortened) to what is left.
     const connectTimeout = Number.isFinite(left) ? Math.max(1, Math.min(Math.ceil(left), MAX_KERNEL_TIMEOUT_MS)) : undefined;
     detail(`${command.name}: connecting to ${text}${attempt > 0 ? ` (retry ${attempt} of ${retries})` : ''}`);
-    const socket = connect({ ...address, ...options, ...(connectTimeout !== undefined && { connectTimeout }) } as Parameters<typeof connect>[0]) as ClientSocket;
+    const socket = connect({ ...address, ...options, ...(connectTimeout !== undefined && { connectTimeout }) } as Parameters<
+      typeof connect
+    >[0]) as ClientSocket;
     const timer = Number.isFinite(left) ? setTimeout(() => socket.destroy(timedOut()), left) : undefined;
     try {
       await until(socket, 'connect');
@@ -76,7 +84,8 @@ export async function connectClient(
       return socket;
     } catch (error) {
       socket.destroy();
-      if (error instanceof CliError || attempt >= retries || !isRetryableConnectError(error as { code?: unknown; syscall?: unknown })) throw error;
+      if (error instanceof CliError || attempt >= retries || !isRetryableConnectError(error as { code?: unknown; syscall?: unknown }))
+        throw error;
       const delay = Math.min(100 * 2 ** attempt, 5000, Math.max(0, deadline - Date.now()));
       detail(`${command.name}: ${(error as Error).message}; retrying in ${formatSeconds(delay / 1000)} s`);
       await sleep(delay);

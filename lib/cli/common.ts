@@ -102,7 +102,10 @@ function addressProblem(text: string, error: Error): string {
  */
 export function addressArgument(command: Command, positionals: string[], role: 'connect' | 'listen' = 'connect'): ParsedAddress {
   if (positionals.length !== 1) {
-    throw usageError(command, `expects one address (vsock://CID:PORT, hvsock://VMID/SERVICEID or hvsock:///VMM/SOCKET:PORT), got ${positionals.length}`);
+    throw usageError(
+      command,
+      `expects one address (vsock://CID:PORT, hvsock://VMID/SERVICEID or hvsock:///VMM/SOCKET:PORT), got ${positionals.length}`,
+    );
   }
   const text = positionals[0];
   try {
@@ -167,8 +170,10 @@ export interface PeerInfo {
 // Linux sockets know the peer's CID and port; Windows ones its VM id and
 // service id (remoteCid is undefined there).
 function peerAddress(socket: PeerInfo): string | undefined {
-  if (socket.remoteCid !== undefined && socket.remotePort !== undefined) return showAddress({ cid: socket.remoteCid, port: socket.remotePort });
-  if (socket.remoteVmId !== undefined && socket.remoteServiceId !== undefined) return showAddress({ vmId: socket.remoteVmId, serviceId: socket.remoteServiceId });
+  if (socket.remoteCid !== undefined && socket.remotePort !== undefined)
+    return showAddress({ cid: socket.remoteCid, port: socket.remotePort });
+  if (socket.remoteVmId !== undefined && socket.remoteServiceId !== undefined)
+    return showAddress({ vmId: socket.remoteVmId, serviceId: socket.remoteServiceId });
   return undefined;
 }
 

@@ -45,10 +45,17 @@ With -k:${SERVE_USAGE}
     const direction = directionOption(listenCommand, values);
     const exec = values.exec as string | undefined;
     if (exec !== undefined && (exec === '' || direction !== 'both')) {
-      throw new CliError('listen: --exec takes a non-empty command and excludes --send-only / --recv-only (see hvsock listen --help)', EXIT_USAGE);
+      throw new CliError(
+        'listen: --exec takes a non-empty command and excludes --send-only / --recv-only (see hvsock listen --help)',
+        EXIT_USAGE,
+      );
     }
     if (values['keep-open']) {
-      if (direction === 'send') throw new CliError('listen: -k serves many peers and cannot send stdin to them: use --exec, or drop --send-only (see hvsock listen --help)', EXIT_USAGE);
+      if (direction === 'send')
+        throw new CliError(
+          'listen: -k serves many peers and cannot send stdin to them: use --exec, or drop --send-only (see hvsock listen --help)',
+          EXIT_USAGE,
+        );
       return serveUntilSignal(
         'listen',
         address,

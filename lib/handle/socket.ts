@@ -101,10 +101,7 @@ export class VsockSocket extends net.Socket {
 
   /** Not supported: a vsock socket connects once. Call hvsock.connect() again. */
   override connect(..._args: unknown[]): this {
-    throw new HvsockError(
-      'ERR_HVSOCK_SOCKET_NOT_REUSABLE',
-      'an hvsock socket connects once: call hvsock.connect() for a new connection',
-    );
+    throw new HvsockError('ERR_HVSOCK_SOCKET_NOT_REUSABLE', 'an hvsock socket connects once: call hvsock.connect() for a new connection');
   }
 }
 

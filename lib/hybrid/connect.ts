@@ -159,10 +159,7 @@ export class HybridSocket extends net.Socket {
 
   /** Not supported: a hybrid socket connects once. Call hvsock.connect() again. */
   override connect(..._args: unknown[]): this {
-    throw new HvsockError(
-      'ERR_HVSOCK_SOCKET_NOT_REUSABLE',
-      'an hvsock socket connects once: call hvsock.connect() for a new connection',
-    );
+    throw new HvsockError('ERR_HVSOCK_SOCKET_NOT_REUSABLE', 'an hvsock socket connects once: call hvsock.connect() for a new connection');
   }
 }
 
@@ -181,7 +178,11 @@ function guestService(endpoint: HybridEndpoint): string {
 
 /** The VMM closed the Unix connection without OK: nothing accepts on that guest port (retryable). */
 function noListenerError(endpoint: HybridEndpoint): HvsockSystemError {
-  return systemError(errno('ECONNRESET'), 'connect', hybridErrorAddress(endpoint, `no guest listener on ${guestService(endpoint)} (or the VMM refused)`));
+  return systemError(
+    errno('ECONNRESET'),
+    'connect',
+    hybridErrorAddress(endpoint, `no guest listener on ${guestService(endpoint)} (or the VMM refused)`),
+  );
 }
 
 function timeoutError(endpoint: HybridEndpoint, ms: number): HvsockSystemError {
@@ -205,7 +206,7 @@ function badReplyError(endpoint: HybridEndpoint, received: string): HandshakeErr
   const error = new HvsockError(
     'ERR_HVSOCK_HANDSHAKE',
     `hybrid vsock handshake with ${formatHybrid(endpoint)} failed: the VMM answered "${received}" instead of "OK <port>" ` +
-      '(is udsPath the VMM\'s vsock socket?)',
+      "(is udsPath the VMM's vsock socket?)",
   ) as HandshakeError;
   Object.assign(error, { udsPath: endpoint.udsPath, port: endpoint.port, serviceId: endpoint.serviceId, received });
   return error;
@@ -243,7 +244,8 @@ interface Internals {
 function adoptHandle(socket: HybridSocket, raw: net.Socket, rest: Buffer): Error | undefined {
   const handle = (raw as unknown as Internals)._handle;
   const owner = handle ? ownerSymbol(handle) : undefined;
-  if (!handle || !owner) return new HvsockError('ERR_HVSOCK_NO_ADOPTION', 'this Node version does not let hvsock move a Unix socket handle');
+  if (!handle || !owner)
+    return new HvsockError('ERR_HVSOCK_NO_ADOPTION', 'this Node version does not let hvsock move a Unix socket handle');
   (raw as unknown as Internals)._handle = null; // raw forgets it; destroying raw now closes nothing
   raw.destroy();
   (handle as unknown as Record<symbol, unknown>)[owner] = socket;
@@ -266,8 +268,10 @@ export function connectHybrid(options: HybridConnectOptions, connectListener?: (
   if (process.platform === 'win32') {
     throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'hybrid vsock needs Unix domain sockets (Linux and macOS hosts)');
   }
-  if (options.io === 'poll') throw invalidArgValue('options.io', options.io, 'does not apply to a hybrid vsock endpoint (a Unix socket on Node\'s own handles)');
-  if (options.type !== undefined && options.type !== 'stream') throw invalidArgValue('options.type', options.type, "must be 'stream' for a hybrid vsock endpoint");
+  if (options.io === 'poll')
+    throw invalidArgValue('options.io', options.io, "does not apply to a hybrid vsock endpoint (a Unix socket on Node's own handles)");
+  if (options.type !== undefined && options.type !== 'stream')
+    throw invalidArgValue('options.type', options.type, "must be 'stream' for a hybrid vsock endpoint");
   const handshakeTimeout = pickHandshakeTimeout(options.connectTimeout);
   checkNetConnectOptions(options as ConnectOptions, connectListener);
   const retryPolicy = pickRetryOptions(options.retry);

@@ -121,7 +121,11 @@ export function hybridErrorAddress(endpoint: HybridEndpoint, hint?: string): Err
  * `<absolute path>:<port or GUID>`. The port or GUID follows the last colon,
  * so paths may contain colons. Returns the options connect()/listen() take.
  */
-export function parseHybridUri(rest: string, text: string, name: string): { udsPath: string; port: number } | { udsPath: string; serviceId: string } {
+export function parseHybridUri(
+  rest: string,
+  text: string,
+  name: string,
+): { udsPath: string; port: number } | { udsPath: string; serviceId: string } {
   const colon = rest.lastIndexOf(':');
   if (colon < 0) throw invalidArgValue(name, text, 'must end in :PORT or :SERVICEID (hvsock:///path/to/vmm.sock:PORT)');
   const udsPath = rest.slice(0, colon);

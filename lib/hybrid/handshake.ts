@@ -11,13 +11,21 @@ export const MAX_REPLY_BYTES = 128;
 
 export type ReplyOutcome =
   | { state: 'partial' }
-  | { state: 'ok'; /** The line without its newline, e.g. `OK 1073741824`. */ line: string; /** The token after OK, if any. */ token: string | undefined; rest: Buffer }
+  | {
+      state: 'ok';
+      /** The line without its newline, e.g. `OK 1073741824`. */ line: string;
+      /** The token after OK, if any. */ token: string | undefined;
+      rest: Buffer;
+    }
   | { state: 'bad'; /** What the VMM sent (printable, shortened), for the error message. */ received: string };
 
 const OK_LINE = /^OK(?:[ \t]+([\x21-\x7e]+))?[ \t]*\r?$/;
 
 function printable(bytes: Buffer): string {
-  const text = bytes.subarray(0, 60).toString('latin1').replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const text = bytes
+    .subarray(0, 60)
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return bytes.length > 60 ? `${text}...` : text;
 }
 
@@ -39,7 +47,12 @@ export class ReplyParser {
     const lineBytes = this.buffered.subarray(0, newline);
     const match = newline < MAX_REPLY_BYTES ? OK_LINE.exec(lineBytes.toString('latin1')) : null;
     if (!match) return { state: 'bad', received: printable(this.buffered.subarray(0, newline + 1)) };
-    return { state: 'ok', line: lineBytes.toString('latin1').replace(/\r$/, ''), token: match[1], rest: this.buffered.subarray(newline + 1) };
+    return {
+      state: 'ok',
+      line: lineBytes.toString('latin1').replace(/\r$/, ''),
+      token: match[1],
+      rest: this.buffered.subarray(newline + 1),
+    };
   }
 
   /** What arrived so far, for an error when the VMM closes mid-line. */

@@ -36,7 +36,8 @@ function addressInUse(endpoint: HybridEndpoint, hint: string): HvsockSystemError
 // Whether the way to PATH_<port> is clear, clearing a stale socket file.
 function clearStale(endpoint: HybridEndpoint, file: string, done: (error?: Error) => void): void {
   lstat(file, (statError, stats) => {
-    if (statError) return done(statError.code === 'ENOENT' ? undefined : systemError(statError.errno ?? -1, 'listen', hybridErrorAddress(endpoint)));
+    if (statError)
+      return done(statError.code === 'ENOENT' ? undefined : systemError(statError.errno ?? -1, 'listen', hybridErrorAddress(endpoint)));
     if (!stats.isSocket()) return done(addressInUse(endpoint, `${file} exists and is not a socket: not removing it`));
     const probe = net.createConnection({ path: file });
     probe.once('connect', () => {
@@ -46,7 +47,13 @@ function clearStale(endpoint: HybridEndpoint, file: string, done: (error?: Error
     probe.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ECONNREFUSED') return done(systemError(error.errno ?? -1, 'listen', hybridErrorAddress(endpoint)));
       // Nobody accepts there: a socket file left by a server that died.
-      unlink(file, (unlinkError) => done(unlinkError && unlinkError.code !== 'ENOENT' ? systemError(unlinkError.errno ?? -1, 'listen', hybridErrorAddress(endpoint)) : undefined));
+      unlink(file, (unlinkError) =>
+        done(
+          unlinkError && unlinkError.code !== 'ENOENT'
+            ? systemError(unlinkError.errno ?? -1, 'listen', hybridErrorAddress(endpoint))
+            : undefined,
+        ),
+      );
     });
   });
 }
@@ -55,7 +62,8 @@ function clearStale(endpoint: HybridEndpoint, file: string, done: (error?: Error
 // URI formats back to it), not the PATH_<port> string net would give.
 function hybridAddress(this: net.Server): HybridAddressInfo | net.AddressInfo | string | null {
   const state = servers.get(this);
-  if (state?.listening && this.listening) return { ...describeHybrid(state.endpoint), path: listenerPath(state.endpoint) } as HybridAddressInfo;
+  if (state?.listening && this.listening)
+    return { ...describeHybrid(state.endpoint), path: listenerPath(state.endpoint) } as HybridAddressInfo;
   return Object.getPrototypeOf(this).address.call(this);
 }
 

@@ -195,7 +195,10 @@ export async function getWslVmId(options: WslVmIdOptions = {}, run: CommandRunne
   // wslinfo is a Linux program of WSL guests; on Windows a bare name would
   // also be looked for in the current directory.
   if (process.platform === 'win32') {
-    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'getWslVmId() runs inside a WSL2 guest (Linux); on the Windows host see listComputeSystems()');
+    throw new HvsockError(
+      'ERR_HVSOCK_UNSUPPORTED_PLATFORM',
+      'getWslVmId() runs inside a WSL2 guest (Linux); on the Windows host see listComputeSystems()',
+    );
   }
   const timeout = commandTimeout(options.timeout, 5000);
   const { stdout } = await run('wslinfo', ['--vm-id'], timeout);

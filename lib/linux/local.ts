@@ -8,7 +8,10 @@ import { HvsockError, systemError } from '../errors';
  */
 export function getLocalCid(): number {
   if (process.platform === 'win32') {
-    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'getLocalCid: Windows has no vsock CIDs (partitions are named by VM id GUIDs)');
+    throw new HvsockError(
+      'ERR_HVSOCK_UNSUPPORTED_PLATFORM',
+      'getLocalCid: Windows has no vsock CIDs (partitions are named by VM id GUIDs)',
+    );
   }
   const status = binding().localCid();
   if (status < 0) {

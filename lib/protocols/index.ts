@@ -190,11 +190,7 @@ function vsockAddress(this: net.Server): VsockAddressInfo | net.AddressInfo | st
  * hvsock.listenOn(http.createServer((req, res) => res.end('ok\n')), 'vsock://any:8080');
  * ```
  */
-export function listenOn<T extends net.Server>(
-  server: T,
-  address: ListenOptions | number | string,
-  listeningListener?: () => void,
-): T {
+export function listenOn<T extends net.Server>(server: T, address: ListenOptions | number | string, listeningListener?: () => void): T {
   if (!(server instanceof Server)) throw invalidArgType('server', 'an instance of net.Server', server);
   const given = typeof address === 'string' ? parseAddress(address) : address;
   if (isHybridAddress(given)) {

@@ -47,7 +47,7 @@ export function resolveHyperVAddress(options: unknown, role: 'connect' | 'listen
     throw new HvsockError(
       'ERR_HVSOCK_UNSUPPORTED_ADDRESS',
       `${name}: { cid, port } addresses are Linux AF_VSOCK only; on Windows give { vmId, serviceId } ` +
-        '(a Linux guest\'s vsock port P is serviceIdFromPort(P))',
+        "(a Linux guest's vsock port P is serviceIdFromPort(P))",
     );
   }
   let resolvedVmId: string;

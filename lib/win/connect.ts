@@ -26,10 +26,7 @@ export function winError(status: number, syscall: string, endpoint?: HvEndpoint,
 
 /** Node's TCP handle class could not be reached (neither publicly nor via process.binding). */
 export function noAdoption(): HvsockError {
-  return new HvsockError(
-    'ERR_HVSOCK_NO_ADOPTION',
-    "cannot make Node's TCP handle in this runtime, which Windows hvsock sockets live in",
-  );
+  return new HvsockError('ERR_HVSOCK_NO_ADOPTION', "cannot make Node's TCP handle in this runtime, which Windows hvsock sockets live in");
 }
 
 // Replaces the handle's connect/close/ref/unref. The native connect owns the
@@ -41,7 +38,8 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
   let ownFd = true; // false once the fd is closed or belongs to the handle
   const closeOwnedFd = (): void => {
     if (!ownFd) return;
-    if (thread) thread.close(); // takes it from the waiter thread, closes the fd
+    if (thread)
+      thread.close(); // takes it from the waiter thread, closes the fd
     else native.close(fd);
     thread = null;
     ownFd = false;
@@ -82,13 +80,20 @@ function installThreadConnect(handle: StreamHandle, fd: number, endpoint: HvEndp
  * (the default, lib/win/overlapped.ts) gives an OverlappedSocket, 'handle'
  * a HyperVSocket in Node's TCP handle.
  */
-export function connectHyperV(options: ConnectOptions, connectListener?: () => void, io: IoPath = 'handle'): HyperVSocket | OverlappedSocket {
+export function connectHyperV(
+  options: ConnectOptions,
+  connectListener?: () => void,
+  io: IoPath = 'handle',
+): HyperVSocket | OverlappedSocket {
   const endpoint = resolveHyperVAddress(options, 'connect');
   const settings = pickHyperVSettings(options, true);
   checkNetConnectOptions(options, connectListener);
   // The retry loop (lib/retry.ts) drives the Linux connect path only.
   if (options.retry !== undefined) {
-    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'connect({ retry }) is not available on Windows yet: retry in your code (isRetryableConnectError())');
+    throw new HvsockError(
+      'ERR_HVSOCK_UNSUPPORTED_PLATFORM',
+      'connect({ retry }) is not available on Windows yet: retry in your code (isRetryableConnectError())',
+    );
   }
   const failed = (error: Error): HyperVSocket | OverlappedSocket =>
     io === 'overlapped'

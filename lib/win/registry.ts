@@ -8,8 +8,7 @@ import { HvsockError, invalidArgType, invalidArgValue, systemError } from '../er
 import { isGuid, parseGuid } from '../address/guid';
 import { winBinding } from './binding';
 
-export const SERVICES_KEY =
-  'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\GuestCommunicationServices';
+export const SERVICES_KEY = 'HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\GuestCommunicationServices';
 
 /** One registered service: its id and the ElementName it was registered with. */
 export interface ServiceRegistration {

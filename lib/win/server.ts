@@ -63,7 +63,8 @@ function acceptingHandle(fd: number, owner: net.Server, io: IoPath): ServerHandl
   };
   const lifecycle = followHandle(server, {
     close: () => {
-      if (thread) thread.close(); // stops the accept thread (no join), closes the listener
+      if (thread)
+        thread.close(); // stops the accept thread (no join), closes the listener
       else if (ownFd) native.close(fd);
       thread = null;
       ownFd = false;
@@ -101,7 +102,10 @@ export function listenHyperV(
 ): void {
   const given: object = listenTarget(options); // a bare port is rejected with a clear error just below
   if ((given as { fd?: unknown }).fd !== undefined) {
-    throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', 'listen({ fd }) adopts Linux AF_VSOCK descriptors; it is not available on Windows');
+    throw new HvsockError(
+      'ERR_HVSOCK_UNSUPPORTED_PLATFORM',
+      'listen({ fd }) adopts Linux AF_VSOCK descriptors; it is not available on Windows',
+    );
   }
   const endpoint = resolveHyperVAddress(given, 'listen');
   const settings = { ...defaults, ...definedOnly(pickHyperVSettings(given, false)) };

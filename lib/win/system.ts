@@ -16,7 +16,10 @@ const SYSTEM_TOOLS: Readonly<Record<string, string>> = {
 // A local absolute path: drive letter, backslashes, no '.'/'..' segments.
 function isLocalAbsolute(dir: unknown): dir is string {
   if (typeof dir !== 'string' || !/^[A-Za-z]:\\/.test(dir) || /[/"<>|?*\0]/.test(dir.slice(2))) return false;
-  return dir.split('\\').slice(1).every((segment) => segment !== '.' && segment !== '..');
+  return dir
+    .split('\\')
+    .slice(1)
+    .every((segment) => segment !== '.' && segment !== '..');
 }
 
 /**

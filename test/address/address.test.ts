@@ -95,7 +95,10 @@ describe('VmId.ZERO (HV_GUID_ZERO)', () => {
 
   it("connect: the parent, CID 2, as Microsoft's Hyper-V sockets guide uses it from a VM", () => {
     expect(VmId.ZERO).toBe(VmId.WILDCARD);
-    expect(resolveVsockAddress({ vmId: VmId.ZERO, serviceId: serviceIdFromPort(5000) }, 'connect')).toMatchObject({ cid: Cid.HOST, port: 5000 });
+    expect(resolveVsockAddress({ vmId: VmId.ZERO, serviceId: serviceIdFromPort(5000) }, 'connect')).toMatchObject({
+      cid: Cid.HOST,
+      port: 5000,
+    });
     expect(resolveVsockAddress(hvsock.parseAddress('hvsock://zero/5000'), 'connect')).toMatchObject({ cid: Cid.HOST, port: 5000 });
   });
 
@@ -104,7 +107,9 @@ describe('VmId.ZERO (HV_GUID_ZERO)', () => {
   });
 
   it('CHILDREN still names no peer to connect to', () => {
-    expect(() => resolveVsockAddress({ vmId: VmId.CHILDREN, port: 5 }, 'connect')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => resolveVsockAddress({ vmId: VmId.CHILDREN, port: 5 }, 'connect')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
   });
 
   it('Windows passes ZERO through unchanged in both roles', () => {
@@ -146,9 +151,7 @@ describe('address options', () => {
   });
 
   it('connect() rejects a non-function listener', () => {
-    expect(() => hvsock.connect({ cid: 1, port: 5 }, 'x' as never)).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
-    );
+    expect(() => hvsock.connect({ cid: 1, port: 5 }, 'x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 
   it.each([

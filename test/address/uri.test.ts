@@ -142,17 +142,13 @@ describe('URIs in connect() and listen()', () => {
     expect(() => hvsock.connect('vsock://1:x')).toThrow(/^The argument 'options' has port "x"/);
     // Parsed, then refused by the address rules: CHILDREN names no peer to connect to.
     expect(() => hvsock.connect('hvsock://children/5000')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => hvsock.connect('hvsock://silohost/5000')).toThrow(
-      expect.objectContaining({ code: 'ERR_HVSOCK_UNSUPPORTED_ADDRESS' }),
-    );
+    expect(() => hvsock.connect('hvsock://silohost/5000')).toThrow(expect.objectContaining({ code: 'ERR_HVSOCK_UNSUPPORTED_ADDRESS' }));
   });
 
   it('listen() validates a URI synchronously and stays closed', () => {
     const server = hvsock.createServer();
     expect(() => server.listen('vsock://any')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => server.listen('hvsock://silohost/1')).toThrow(
-      expect.objectContaining({ code: 'ERR_HVSOCK_UNSUPPORTED_ADDRESS' }),
-    );
+    expect(() => server.listen('hvsock://silohost/1')).toThrow(expect.objectContaining({ code: 'ERR_HVSOCK_UNSUPPORTED_ADDRESS' }));
     expect(server.listening).toBe(false);
   });
 });

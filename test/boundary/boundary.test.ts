@@ -67,7 +67,9 @@ function closeOf(socket: Socket, since: () => number) {
   let error: (Error & { code?: string; errno?: number; syscall?: string }) | undefined;
   socket.on('error', (e) => (error = e));
   return new Promise<{ code: string; errno?: number; syscall?: string; ms: number }>((resolve) =>
-    socket.once('close', () => resolve({ code: error?.code ?? 'clean end', errno: error?.errno, syscall: error?.syscall, ms: Date.now() - since() })),
+    socket.once('close', () =>
+      resolve({ code: error?.code ?? 'clean end', errno: error?.errno, syscall: error?.syscall, ms: Date.now() - since() }),
+    ),
   );
 }
 
@@ -94,13 +96,17 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
     await Promise.all([once(controlServer, 'listening'), once(bulkServer, 'listening')]);
     l2 = bootL2('node');
     const accepted = within(once(controlServer, 'connection') as Promise<[Socket]>, BOOT_MS, 'guest.js to connect to the control port', l2);
-    const exited = l2.exited.then(() => { throw new Error(`L2 exited before connecting:\n${l2.console()}`); });
+    const exited = l2.exited.then(() => {
+      throw new Error(`L2 exited before connecting:\n${l2.console()}`);
+    });
     const [socket] = await Promise.race([accepted, exited]);
     controlRemoteCid = (socket as unknown as { remoteCid: number }).remoteCid;
     control = new Control(socket, l2);
     const hello = await within(control.hello, 60_000, 'the guest hello', l2);
-    report(`L2 control connection after ${seconds(Date.now() - l2.startedAt)} wall; in L2 time: node at ${hello.nodeUpAt} s ` +
-      `(exec → script ${hello.nodeStartS} s), addon loaded at ${hello.addonAt} s, connected at ${hello.uptime} s (${load()})`);
+    report(
+      `L2 control connection after ${seconds(Date.now() - l2.startedAt)} wall; in L2 time: node at ${hello.nodeUpAt} s ` +
+        `(exec → script ${hello.nodeStartS} s), addon loaded at ${hello.addonAt} s, connected at ${hello.uptime} s (${load()})`,
+    );
     report(`L2 console so far:\n${l2.console().trim()}`);
   }, BOOT_MS + 120_000);
 
@@ -121,7 +127,10 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
     report(`host getTransportInfo(): ${JSON.stringify(host)}`);
     expect(host).toMatchObject({ vsock: true, localCid: 2, host: true, loopback: true });
     expect(host.transports.map((t) => t.name)).toContain('vhost');
-    const guest = (await control.call('info', {}, 60_000)) as unknown as { localCid: number; transport: { guest: string; host: boolean; localCid: number } };
+    const guest = (await control.call('info', {}, 60_000)) as unknown as {
+      localCid: number;
+      transport: { guest: string; host: boolean; localCid: number };
+    };
     report(`guest getTransportInfo(): ${JSON.stringify(guest.transport)}`);
     expect(guest.localCid).toBe(L2_CID);
     expect(guest.transport).toMatchObject({ vsock: true, localCid: L2_CID, guest: 'virtio', host: false, loopback: false });
@@ -131,14 +140,15 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
   it(`guest → host: L2 connects to VmId.PARENT (CID 2), createServer() accepts from CID 3, ${BULK / MiB} MiB each way, every byte checked`, async () => {
     const accepted = new Promise<Socket>((resolve) => (onBulk = resolve));
     const guestSide = control.call('bulkToHost', { port: BULK_PORT, bytes: BULK, seedOut: 'g2h', seedIn: 'h2g' }, 900_000);
-    const s = await within(accepted, 120_000, 'the guest\'s bulk connection', l2);
+    const s = await within(accepted, 120_000, "the guest's bulk connection", l2);
     onBulk = undefined;
     expect((s as unknown as { remoteCid: number }).remoteCid).toBe(L2_CID);
     // One direction at a time, for a figure per direction; every byte compared with the sender's stream.
     const t0 = Date.now();
     const incoming = receivePattern(s, 'g2h', BULK);
-    const got = await within(incoming, 600_000, `${BULK / MiB} MiB from the guest`, l2)
-      .catch((e: Error) => { throw new Error(`${e.message}\n(host had verified ${incoming.progress.offset} bytes)`); });
+    const got = await within(incoming, 600_000, `${BULK / MiB} MiB from the guest`, l2).catch((e: Error) => {
+      throw new Error(`${e.message}\n(host had verified ${incoming.progress.offset} bytes)`);
+    });
     const inSeconds = (Date.now() - t0) / 1000;
     expect(got).toEqual({ received: BULK, mismatchAt: -1 });
     const t1 = Date.now();
@@ -146,9 +156,15 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
     const g = (await guestSide) as unknown as { received: number; mismatchAt: number; receiveSeconds: number; remoteCid: number };
     const outSeconds = (Date.now() - t1) / 1000;
     s.end();
-    report(`guest → host ${BULK / MiB} MiB: ${inSeconds.toFixed(1)} s, ${rate(BULK, inSeconds)}; host → guest ${BULK / MiB} MiB: ` +
-      `${outSeconds.toFixed(1)} s, ${rate(BULK, outSeconds)} (guest clock ${g.receiveSeconds.toFixed(1)} s) (${load()})`);
-    expect({ received: g.received, mismatchAt: g.mismatchAt, remoteCid: g.remoteCid }).toEqual({ received: BULK, mismatchAt: -1, remoteCid: 2 });
+    report(
+      `guest → host ${BULK / MiB} MiB: ${inSeconds.toFixed(1)} s, ${rate(BULK, inSeconds)}; host → guest ${BULK / MiB} MiB: ` +
+        `${outSeconds.toFixed(1)} s, ${rate(BULK, outSeconds)} (guest clock ${g.receiveSeconds.toFixed(1)} s) (${load()})`,
+    );
+    expect({ received: g.received, mismatchAt: g.mismatchAt, remoteCid: g.remoteCid }).toEqual({
+      received: BULK,
+      mismatchAt: -1,
+      remoteCid: 2,
+    });
   }, 960_000);
 
   it('host → guest: connect({ cid: 3, port }) reaches a guest server; http request/response on top', async () => {
@@ -156,26 +172,39 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
     const agent = hvsock.createHttpAgent({ cid: L2_CID, port: 8080 });
     const body = new pattern.Pattern('http').slice(0, 256 * 1024);
     const t0 = Date.now();
-    const res = await within(new Promise<{ status?: number; json: Record<string, unknown> }>((resolve, reject) => {
-      const req = http.request({ agent, method: 'POST', path: '/upload', headers: { 'content-length': body.length } }, (r) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ status: r.statusCode, json: JSON.parse(Buffer.concat(chunks).toString()) }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    }), 120_000, 'the http response from the guest', l2);
+    const res = await within(
+      new Promise<{ status?: number; json: Record<string, unknown> }>((resolve, reject) => {
+        const req = http.request({ agent, method: 'POST', path: '/upload', headers: { 'content-length': body.length } }, (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c)).on('end', () =>
+            resolve({ status: r.statusCode, json: JSON.parse(Buffer.concat(chunks).toString()) }),
+          );
+        });
+        req.on('error', reject);
+        req.end(body);
+      }),
+      120_000,
+      'the http response from the guest',
+      l2,
+    );
     agent.destroy();
     report(`http POST of 256 KiB to the guest and its reply: ${seconds(Date.now() - t0)}`);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({
-      method: 'POST', url: '/upload', remoteCid: 2, localCid: L2_CID, length: body.length,
+      method: 'POST',
+      url: '/upload',
+      remoteCid: 2,
+      localCid: L2_CID,
+      length: body.length,
       sha256: createHash('sha256').update(body).digest('hex'),
     });
   }, 180_000);
 
   it('connecting to a CID no VM has fails at once with ENODEV and a hint saying what to check', async () => {
     const s = hvsock.connect({ cid: 4, port: 1234 });
-    const [e] = (await within(once(s, 'error'), 10_000, 'the connect error to CID 4')) as [Error & { code: string; errno: number; syscall: string; hint?: string }];
+    const [e] = (await within(once(s, 'error'), 10_000, 'the connect error to CID 4')) as [
+      Error & { code: string; errno: number; syscall: string; hint?: string },
+    ];
     report(`connect to CID 4 (no VM): ${e.code} errno ${e.errno} syscall ${e.syscall}: ${e.message}`);
     expect({ code: e.code, syscall: e.syscall }).toEqual({ code: 'ENODEV', syscall: 'connect' });
     expect(e.message).toMatch(/is the VM running with a vsock device, and is the CID right\?/);
@@ -200,9 +229,18 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
     // L2 → L1
     const server = node(['examples/echo-server.js', '--port', '9101']);
     try {
-      await within(new Promise<void>((resolve) => {
-        const poll = setInterval(() => { if (/listening/.test(server.out())) { clearInterval(poll); resolve(); } }, 50);
-      }), 30_000, 'echo-server (L1) to listen');
+      await within(
+        new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if (/listening/.test(server.out())) {
+              clearInterval(poll);
+              resolve();
+            }
+          }, 50);
+        }),
+        30_000,
+        'echo-server (L1) to listen',
+      );
       const r = await control.call('echoExampleClient', { port: 9101, message: 'from L2' }, 120_000);
       report(`echo example in L2: ${(r.lines as string[]).join(' | ')}`);
       expect((r.lines as string[]).join('\n')).toMatch(/echo-client: sent "from L2", got back "from L2"/);
@@ -252,13 +290,15 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
     });
     const got = await within(done, 300_000, 'the paused transfer to complete', l2);
     s.destroy();
-    report(`pause: stopped L2 for 5 s at ${(atPause / MiB).toFixed(2)} MiB; ${duringPause} bytes arrived while stopped; all ${bytes / MiB} MiB verified`);
+    report(
+      `pause: stopped L2 for 5 s at ${(atPause / MiB).toFixed(2)} MiB; ${duringPause} bytes arrived while stopped; all ${bytes / MiB} MiB verified`,
+    );
     expect(got).toEqual({ received: bytes, mismatchAt: -1 });
     // The guest's process is fine after the pause: the control connection still answers.
     expect((await control.call('info', {}, 60_000)).localCid).toBe(L2_CID);
   }, 360_000);
 
-  describe('faults: kill L2\'s QEMU mid-transfer, then boot it again', () => {
+  describe("faults: kill L2's QEMU mid-transfer, then boot it again", () => {
     let killedAt = 0;
     let client: ReturnType<typeof hvsock.createReconnectingClient>;
     const echoed: number[] = [];
@@ -287,14 +327,26 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
       });
       client.on('retry', (e: { error: { code: string } }) => retryCodes.add(e.error.code));
       const disconnected = new Promise<Error | undefined>((resolve) => client.once('disconnect', resolve));
-      await within(new Promise<void>((resolve) => {
-        const poll = setInterval(() => { if (echoed.length >= 5) { clearInterval(poll); resolve(); } }, 50);
-      }), 120_000, 'the reconnecting client\'s first echoes', l2);
+      await within(
+        new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if (echoed.length >= 5) {
+              clearInterval(poll);
+              resolve();
+            }
+          }, 50);
+        }),
+        120_000,
+        "the reconnecting client's first echoes",
+        l2,
+      );
 
       // Transfers in flight both ways: the guest sends into the host's server, the host reads from a guest server.
       const accepted = new Promise<Socket>((resolve) => (onBulk = resolve));
-      void control.call('bulkToHost', { port: BULK_PORT, bytes: 1024 * MiB, seedOut: 'k2h', seedIn: 'k-h2g' }, 600_000).catch(() => undefined);
-      const inbound = await within(accepted, 60_000, 'the guest\'s connection for the kill test', l2);
+      void control
+        .call('bulkToHost', { port: BULK_PORT, bytes: 1024 * MiB, seedOut: 'k2h', seedIn: 'k-h2g' }, 600_000)
+        .catch(() => undefined);
+      const inbound = await within(accepted, 60_000, "the guest's connection for the kill test", l2);
       onBulk = undefined;
       const since = () => killedAt;
       const inboundEnd = closeOf(inbound, since);
@@ -306,16 +358,32 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
       let outboundBytes = 0;
       outbound.on('data', (c: Buffer) => (outboundBytes += c.length));
       const controlEnd = closeOf(control.socket, since);
-      await within(new Promise<void>((resolve) => {
-        const poll = setInterval(() => { if (inboundBytes >= MiB && outboundBytes >= MiB) { clearInterval(poll); resolve(); } }, 50);
-      }), 120_000, '1 MiB on each transfer before the kill', l2);
+      await within(
+        new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if (inboundBytes >= MiB && outboundBytes >= MiB) {
+              clearInterval(poll);
+              resolve();
+            }
+          }, 50);
+        }),
+        120_000,
+        '1 MiB on each transfer before the kill',
+        l2,
+      );
 
       killedAt = Date.now();
       l2.process.kill('SIGKILL');
-      const [inEnd, outEnd, ctlEnd, disc] = await within(Promise.all([inboundEnd, outboundEnd, controlEnd, disconnected]), 30_000, 'host sockets to close after the kill');
-      report(`kill -9 of L2's QEMU after ${(inboundBytes / MiB).toFixed(1)} MiB in / ${(outboundBytes / MiB).toFixed(1)} MiB out: ` +
-        `accepted socket (guest → host): ${JSON.stringify(inEnd)}; client socket (host → guest): ${JSON.stringify(outEnd)}; ` +
-        `control: ${JSON.stringify(ctlEnd)}; reconnecting client 'disconnect': ${(disc as { code?: string })?.code ?? disc}`);
+      const [inEnd, outEnd, ctlEnd, disc] = await within(
+        Promise.all([inboundEnd, outboundEnd, controlEnd, disconnected]),
+        30_000,
+        'host sockets to close after the kill',
+      );
+      report(
+        `kill -9 of L2's QEMU after ${(inboundBytes / MiB).toFixed(1)} MiB in / ${(outboundBytes / MiB).toFixed(1)} MiB out: ` +
+          `accepted socket (guest → host): ${JSON.stringify(inEnd)}; client socket (host → guest): ${JSON.stringify(outEnd)}; ` +
+          `control: ${JSON.stringify(ctlEnd)}; reconnecting client 'disconnect': ${(disc as { code?: string })?.code ?? disc}`,
+      );
       for (const end of [inEnd, outEnd, ctlEnd]) {
         expect(end.code).toBe('ECONNRESET');
         expect(end.ms).toBeLessThan(10_000);
@@ -332,36 +400,62 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
       expect(e.code).toBe('ENODEV');
     }, 360_000);
 
-    it('restart L2: the reconnecting client reconnects, nothing delivered twice or out of order; the server accepts the new guest', async () => {
-      expect(killedAt, 'the kill test ran first').toBeGreaterThan(0);
-      const hello = new Promise<Socket>((resolve) => (onBulk = resolve));
-      const beforeRestart = connects.length;
-      l2 = bootL2('peer');
-      const s = await within(hello, BOOT_MS, 'l2-peer in the restarted L2 to reach the host\'s bulk server', l2);
-      onBulk = undefined;
-      s.setEncoding('utf8');
-      let said = '';
-      s.on('data', (d: string) => (said += d));
-      await within(once(s, 'end'), 60_000, 'the hello to end', l2);
-      s.end();
-      expect(said).toBe('hello after restart\n');
-      expect((s as unknown as { remoteCid: number }).remoteCid).toBe(L2_CID);
-      await within(new Promise<void>((resolve) => {
-        const poll = setInterval(() => { if (connects.length > beforeRestart) { clearInterval(poll); resolve(); } }, 100);
-      }), 120_000, 'the reconnecting client to connect to the restarted guest', l2);
-      const reconnectedAt = connects[connects.length - 1];
-      const echoedBefore = echoed.length;
-      await within(new Promise<void>((resolve) => {
-        const poll = setInterval(() => { if (echoed.length >= echoedBefore + 10) { clearInterval(poll); resolve(); } }, 100);
-      }), 120_000, 'echoes from the restarted guest', l2);
-      clearInterval(pump);
-      client.close();
-      report(`restart: reconnected ${seconds(reconnectedAt - killedAt)} after the kill, ${seconds(reconnectedAt - l2.startedAt)} after the new QEMU started; ` +
-        `retry errors meanwhile: ${[...retryCodes].join(', ')}; ${echoed.length} lines echoed, sent ${seq} (${load()})`);
-      report(`L2 (l2-peer) console:\n${l2.console().trim()}`);
-      // In order, no duplicates: strictly increasing (lines in flight at the kill are lost, never repeated).
-      for (let i = 1; i < echoed.length; i++) expect(echoed[i], `echo ${i} after ${echoed[i - 1]}`).toBeGreaterThan(echoed[i - 1]);
-      expect(connects.length).toBe(2);
-    }, BOOT_MS + 300_000);
+    it(
+      'restart L2: the reconnecting client reconnects, nothing delivered twice or out of order; the server accepts the new guest',
+      async () => {
+        expect(killedAt, 'the kill test ran first').toBeGreaterThan(0);
+        const hello = new Promise<Socket>((resolve) => (onBulk = resolve));
+        const beforeRestart = connects.length;
+        l2 = bootL2('peer');
+        const s = await within(hello, BOOT_MS, "l2-peer in the restarted L2 to reach the host's bulk server", l2);
+        onBulk = undefined;
+        s.setEncoding('utf8');
+        let said = '';
+        s.on('data', (d: string) => (said += d));
+        await within(once(s, 'end'), 60_000, 'the hello to end', l2);
+        s.end();
+        expect(said).toBe('hello after restart\n');
+        expect((s as unknown as { remoteCid: number }).remoteCid).toBe(L2_CID);
+        await within(
+          new Promise<void>((resolve) => {
+            const poll = setInterval(() => {
+              if (connects.length > beforeRestart) {
+                clearInterval(poll);
+                resolve();
+              }
+            }, 100);
+          }),
+          120_000,
+          'the reconnecting client to connect to the restarted guest',
+          l2,
+        );
+        const reconnectedAt = connects[connects.length - 1];
+        const echoedBefore = echoed.length;
+        await within(
+          new Promise<void>((resolve) => {
+            const poll = setInterval(() => {
+              if (echoed.length >= echoedBefore + 10) {
+                clearInterval(poll);
+                resolve();
+              }
+            }, 100);
+          }),
+          120_000,
+          'echoes from the restarted guest',
+          l2,
+        );
+        clearInterval(pump);
+        client.close();
+        report(
+          `restart: reconnected ${seconds(reconnectedAt - killedAt)} after the kill, ${seconds(reconnectedAt - l2.startedAt)} after the new QEMU started; ` +
+            `retry errors meanwhile: ${[...retryCodes].join(', ')}; ${echoed.length} lines echoed, sent ${seq} (${load()})`,
+        );
+        report(`L2 (l2-peer) console:\n${l2.console().trim()}`);
+        // In order, no duplicates: strictly increasing (lines in flight at the kill are lost, never repeated).
+        for (let i = 1; i < echoed.length; i++) expect(echoed[i], `echo ${i} after ${echoed[i - 1]}`).toBeGreaterThan(echoed[i - 1]);
+        expect(connects.length).toBe(2);
+      },
+      BOOT_MS + 300_000,
+    );
   });
 });

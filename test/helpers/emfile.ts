@@ -42,7 +42,8 @@ export function startEmfileServer(options: { env?: NodeJS.ProcessEnv; listenerFd
     for (;;) {
       const index = events.findIndex((e) => e.event === event);
       if (index >= 0) return events.splice(index, 1)[0];
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`fixture exited (${child.exitCode ?? child.signalCode}) before '${event}'`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`fixture exited (${child.exitCode ?? child.signalCode}) before '${event}'`);
       await new Promise<void>((resolve) => waiters.push(resolve));
     }
   };

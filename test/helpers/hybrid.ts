@@ -35,7 +35,13 @@ export interface Muxer {
   close(): Promise<void>;
 }
 interface MuxerModule {
-  createMuxer(options: { path: string; variant?: Variant; guest: GuestBridge; guestTimeout?: number; maxConnections?: number }): Promise<Muxer>;
+  createMuxer(options: {
+    path: string;
+    variant?: Variant;
+    guest: GuestBridge;
+    guestTimeout?: number;
+    maxConnections?: number;
+  }): Promise<Muxer>;
   parseCommand(line: string, config: object): GuestService | undefined;
   VARIANTS: Record<Variant, object>;
 }
@@ -63,7 +69,11 @@ export function unixGuests(dir: string) {
   return {
     bridge,
     silent,
-    async serve(service: number | string, onConnection: (socket: net.Socket) => void, options: net.ServerOpts = { allowHalfOpen: true }): Promise<net.Server> {
+    async serve(
+      service: number | string,
+      onConnection: (socket: net.Socket) => void,
+      options: net.ServerOpts = { allowHalfOpen: true },
+    ): Promise<net.Server> {
       const server = net.createServer(options, (socket) => {
         socket.on('error', () => undefined); // a VMM that drops both directions makes the guest's writes fail
         onConnection(socket);

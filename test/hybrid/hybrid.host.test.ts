@@ -28,7 +28,12 @@ const muxers: Muxer[] = [];
 let muxerCount = 0;
 async function muxer(variant: Variant, options: { guestTimeout?: number; maxConnections?: number } = {}): Promise<Muxer> {
   muxerCount += 1;
-  const created = await muxerModule.createMuxer({ path: path.join(tmp.dir, `vm${muxerCount}.sock`), variant, guest: guests.bridge, ...options });
+  const created = await muxerModule.createMuxer({
+    path: path.join(tmp.dir, `vm${muxerCount}.sock`),
+    variant,
+    guest: guests.bridge,
+    ...options,
+  });
   muxers.push(created);
   return created;
 }
@@ -78,7 +83,9 @@ describe('hybrid endpoints: validation and URIs', () => {
     for (const [options, code] of bad) {
       expect(() => hvsock.connect(options as never), JSON.stringify(options)).toThrow(expect.objectContaining({ code }));
     }
-    expect(() => hvsock.createServer().listen({ udsPath, port: 1, backlog: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => hvsock.createServer().listen({ udsPath, port: 1, backlog: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
     expect(() => hvsock.createHttpAgent({ udsPath, port: 2 ** 32 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 
@@ -86,7 +93,14 @@ describe('hybrid endpoints: validation and URIs', () => {
     expect(hvsock.parseAddress('hvsock:///run/vc/kata.hvsock:1024')).toEqual({ udsPath: '/run/vc/kata.hvsock', port: 1024 });
     expect(hvsock.parseAddress(`hvsock:///var/a:b.sock:{${GUID.toUpperCase()}}`)).toEqual({ udsPath: '/var/a:b.sock', serviceId: GUID });
     expect(hvsock.parseAddress('hvsock://parent/5000')).toEqual({ vmId: hvsock.VmId.PARENT, serviceId: hvsock.serviceIdFromPort(5000) });
-    for (const text of ['hvsock:///run/fc.sock', 'hvsock:///run/fc.sock:', 'hvsock:///run/fc.sock:x', 'hvsock:///:5', 'hvsock:///run/fc.sock:4294967296', 'hvsock://run/fc.sock:5']) {
+    for (const text of [
+      'hvsock:///run/fc.sock',
+      'hvsock:///run/fc.sock:',
+      'hvsock:///run/fc.sock:x',
+      'hvsock:///:5',
+      'hvsock:///run/fc.sock:4294967296',
+      'hvsock://run/fc.sock:5',
+    ]) {
       expect(() => hvsock.parseAddress(text), text).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     }
     for (const text of ['hvsock:///run/fc.sock:0', 'hvsock:///run/fc.sock:4294967295', `hvsock:///run/o.sock:${GUID}`]) {
@@ -110,7 +124,15 @@ describe('hybrid connect: the handshake per VMM variant', () => {
     await once(socket, 'connect');
     expect(socket.connecting).toBe(false);
     expect(socket.handshakeReply).toMatch(reply);
-    expect(socket).toMatchObject({ remoteAddress: vmm.path, remotePort: 52, remoteFamily: 'hybrid-vsock', remoteUdsPath: vmm.path, remoteServiceId: hvsock.serviceIdFromPort(52), remoteCid: undefined, connectTimeout: 10_000 });
+    expect(socket).toMatchObject({
+      remoteAddress: vmm.path,
+      remotePort: 52,
+      remoteFamily: 'hybrid-vsock',
+      remoteUdsPath: vmm.path,
+      remoteServiceId: hvsock.serviceIdFromPort(52),
+      remoteCid: undefined,
+      connectTimeout: 10_000,
+    });
     socket.write('ping');
     const [echoed] = await once(socket, 'data');
     expect(String(echoed)).toBe('ping');
@@ -148,7 +170,13 @@ describe('hybrid connect: the handshake per VMM variant', () => {
   it('no guest listener: the VMM closes without a reply → ECONNRESET "no guest listener on port N (or the VMM refused)"', async () => {
     const vmm = await muxer('firecracker');
     const error = await failure(hvsock.connect({ udsPath: vmm.path, port: 53 }));
-    expect(error).toMatchObject({ code: 'ECONNRESET', syscall: 'connect', udsPath: vmm.path, port: 53, address: `hvsock://${vmm.path}:53` });
+    expect(error).toMatchObject({
+      code: 'ECONNRESET',
+      syscall: 'connect',
+      udsPath: vmm.path,
+      port: 53,
+      address: `hvsock://${vmm.path}:53`,
+    });
     expect(error.errno).toBeLessThan(0);
     expect(error.message).toBe(`connect ECONNRESET hvsock://${vmm.path}:53 (no guest listener on port 53 (or the VMM refused))`);
     expect(hvsock.isRetryableConnectError(error as { code?: unknown; syscall?: unknown })).toBe(true);
@@ -179,7 +207,7 @@ describe('hybrid connect: the handshake per VMM variant', () => {
     expect(vmm.stats.bad).toBe(1);
   });
 
-  it("a silent guest: Firecracker gives up after 2 s and closes; that is the same retryable ECONNRESET", async () => {
+  it('a silent guest: Firecracker gives up after 2 s and closes; that is the same retryable ECONNRESET', async () => {
     const vmm = await muxer('firecracker');
     guests.silent.add(60);
     const started = Date.now();
@@ -213,11 +241,13 @@ describe('hybrid connect: the handshake per VMM variant', () => {
 
   it('at its connection limit Firecracker drops new connections at once: ECONNRESET', async () => {
     const vmm = await muxer('firecracker', { maxConnections: 3 });
-    const held = await Promise.all([0, 1, 2].map(async () => {
-      const socket = hvsock.connect({ udsPath: vmm.path, port: 52 });
-      await once(socket, 'connect');
-      return socket;
-    }));
+    const held = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const socket = hvsock.connect({ udsPath: vmm.path, port: 52 });
+        await once(socket, 'connect');
+        return socket;
+      }),
+    );
     expect(await failure(hvsock.connect({ udsPath: vmm.path, port: 52 }))).toMatchObject({ code: 'ECONNRESET' });
     expect(vmm.stats.dropped).toBe(1);
     for (const socket of held) socket.destroy();
@@ -285,7 +315,10 @@ describe('hybrid connect: what users expect of a net.Socket', () => {
   it('retry waits for the VMM socket to appear (ENOENT), and gives up with the last error', async () => {
     const udsPath = path.join(tmp.dir, 'later.sock');
     const socket = hvsock.connect({ udsPath, port: 52, retry: { minDelay: 20, maxDelay: 20, attempts: 200 } });
-    socket.once('retry', () => void muxerModule.createMuxer({ path: udsPath, variant: 'firecracker', guest: guests.bridge }).then((m) => muxers.push(m)));
+    socket.once(
+      'retry',
+      () => void muxerModule.createMuxer({ path: udsPath, variant: 'firecracker', guest: guests.bridge }).then((m) => muxers.push(m)),
+    );
     await once(socket, 'connect');
     socket.destroy();
     const gaveUp = await failure(hvsock.connect({ udsPath, port: 72, retry: { minDelay: 1, maxDelay: 2, attempts: 3 } }));
@@ -353,7 +386,7 @@ describe('half-close: what a user sees with each VMM', () => {
     expect((await readAll(socket)).toString()).toBe('');
   });
 
-  it("cloud-hypervisor (2025) / vhost-device-vsock / openvmm: half-close works: the answer arrives after end()", async () => {
+  it('cloud-hypervisor (2025) / vhost-device-vsock / openvmm: half-close works: the answer arrives after end()', async () => {
     for (const variant of ['cloud-hypervisor', 'vhost-device-vsock', 'openvmm'] as const) {
       const vmm = await muxer(variant);
       const socket = hvsock.connect({ udsPath: vmm.path, port: 80, allowHalfOpen: true });
@@ -369,7 +402,9 @@ describe('half-close: what a user sees with each VMM', () => {
     socket.on('error', (error) => errors.push(error));
     expect((await readAll(socket)).toString()).toBe('bye');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const wrote = await new Promise<Error | null | undefined>((resolve) => (socket.destroyed ? resolve(new Error('destroyed')) : socket.write('after end', resolve)));
+    const wrote = await new Promise<Error | null | undefined>((resolve) =>
+      socket.destroyed ? resolve(new Error('destroyed')) : socket.write('after end', resolve),
+    );
     expect(wrote).toBeTruthy();
     socket.destroy();
   });
@@ -450,7 +485,10 @@ describe('hybrid handshake fuzz: replies from a scripted VMM', () => {
 
 /** A socket file nobody listens on: a child that listened and was killed. */
 async function staleSocketFile(file: string): Promise<string> {
-  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(file)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  const child = spawn(process.execPath, [
+    '-e',
+    `require('net').createServer().listen(${JSON.stringify(file)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
   await once(child, 'exit');
   expect(statSync(file).isSocket()).toBe(true);
   return file;
@@ -512,7 +550,9 @@ describe('hybrid listen: guest-initiated connections on PATH_<port>', () => {
     const [notSocket] = (await once(third, 'error')) as [Error];
     expect(notSocket).toMatchObject({ code: 'EADDRINUSE' });
     expect(readFileSync(`${udsPath}_8`, 'utf8')).toBe('precious');
-    expect(() => server.listen({ udsPath, port: 9 }).listen({ udsPath, port: 9 })).toThrow(expect.objectContaining({ code: 'ERR_SERVER_ALREADY_LISTEN' }));
+    expect(() => server.listen({ udsPath, port: 9 }).listen({ udsPath, port: 9 })).toThrow(
+      expect.objectContaining({ code: 'ERR_SERVER_ALREADY_LISTEN' }),
+    );
     await once(server, 'listening');
     await new Promise((resolve) => server.close(resolve));
   });
@@ -543,7 +583,12 @@ describe('protocol helpers over hybrid endpoints', () => {
     expect(web.address()).toMatchObject({ family: 'hybrid-vsock', port: 8000 });
     // host → guest
     const agent = hvsock.createHttpAgent(`hvsock://${vmm.path}:8080`, { keepAlive: true });
-    const get = (url: string) => new Promise<string>((resolve, reject) => http.get({ agent, host: 'guest', path: url }, async (response) => resolve((await readAll(response)).toString())).on('error', reject));
+    const get = (url: string) =>
+      new Promise<string>((resolve, reject) =>
+        http
+          .get({ agent, host: 'guest', path: url }, async (response) => resolve((await readAll(response)).toString()))
+          .on('error', reject),
+      );
     expect(await get('/a')).toBe('guest /a');
     expect(await get('/b')).toBe('guest /b');
     agent.destroy();
@@ -598,7 +643,11 @@ describe('protocol helpers over hybrid endpoints', () => {
     await new Promise<void>((resolve) => guestTls.listen(path.join(tmp.dir, 'g-8443'), resolve));
     const vmm = await muxer('cloud-hypervisor');
     const agent = hvsock.createHttpsAgent({ udsPath: vmm.path, port: 8443 }, { ca: cert });
-    const body = await new Promise<string>((resolve, reject) => https.get({ agent, host: 'hvsock-test', path: '/s' }, async (response) => resolve((await readAll(response)).toString())).on('error', reject));
+    const body = await new Promise<string>((resolve, reject) =>
+      https
+        .get({ agent, host: 'hvsock-test', path: '/s' }, async (response) => resolve((await readAll(response)).toString()))
+        .on('error', reject),
+    );
     expect(body).toBe('tls /s');
     agent.destroy();
     const undici = await import('undici');

@@ -26,7 +26,10 @@ describe('transportsFrom() (kernel facts -> transports)', () => {
   });
 
   it('a KVM host: vhost_vsock loaded (the _common helper is not a transport)', () => {
-    const { transports } = discovery.transportsFrom({ procModules: fixture('proc-modules-kvm-host.txt'), sysModules: ['vhost_vsock', 'vsock'] });
+    const { transports } = discovery.transportsFrom({
+      procModules: fixture('proc-modules-kvm-host.txt'),
+      sysModules: ['vhost_vsock', 'vsock'],
+    });
     expect(transports).toEqual([{ name: 'vhost', module: 'vhost_vsock', state: 'loaded' }]);
   });
 
@@ -45,7 +48,11 @@ describe('transportsFrom() (kernel facts -> transports)', () => {
   });
 
   it('modules.builtin lists VMCI (paths, .ko, dashes normalised)', () => {
-    const { transports } = discovery.transportsFrom({ procModules: '', sysModules: [], modulesBuiltin: fixture('modules-builtin-vmci.txt') });
+    const { transports } = discovery.transportsFrom({
+      procModules: '',
+      sysModules: [],
+      modulesBuiltin: fixture('modules-builtin-vmci.txt'),
+    });
     expect(transports).toEqual([{ name: 'vmci', module: 'vmw_vsock_vmci_transport', state: 'builtin' }]);
   });
 

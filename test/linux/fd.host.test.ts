@@ -28,8 +28,20 @@ describe('parseListenFds() (sd_listen_fds rules)', () => {
     [{ LISTEN_PID: '99', LISTEN_FDS: '2' }, []], // another process's
     [{ LISTEN_PID: '4242' }, []],
     [{ LISTEN_PID: '4242', LISTEN_FDS: '0' }, []],
-    [{ LISTEN_PID: '4242', LISTEN_FDS: '2' }, [{ fd: 3, name: 'unknown' }, { fd: 4, name: 'unknown' }]],
-    [{ LISTEN_PID: '4242', LISTEN_FDS: '2', LISTEN_FDNAMES: 'vsock:web' }, [{ fd: 3, name: 'vsock' }, { fd: 4, name: 'web' }]],
+    [
+      { LISTEN_PID: '4242', LISTEN_FDS: '2' },
+      [
+        { fd: 3, name: 'unknown' },
+        { fd: 4, name: 'unknown' },
+      ],
+    ],
+    [
+      { LISTEN_PID: '4242', LISTEN_FDS: '2', LISTEN_FDNAMES: 'vsock:web' },
+      [
+        { fd: 3, name: 'vsock' },
+        { fd: 4, name: 'web' },
+      ],
+    ],
   ])('%j -> %j', (env, fds) => {
     expect(systemd.parseListenFds(env, pid)).toEqual(fds);
   });
@@ -42,7 +54,9 @@ describe('parseListenFds() (sd_listen_fds rules)', () => {
     [{ LISTEN_PID: '4242', LISTEN_FDS: '99999999999' }, 'LISTEN_FDS is too large'],
     [{ LISTEN_PID: '4242', LISTEN_FDS: '2', LISTEN_FDNAMES: 'one' }, 'LISTEN_FDNAMES has 1 names for 2 descriptors'],
   ])('%j is ERR_HVSOCK_SYSTEMD_ENV', (env, message) => {
-    expect(() => systemd.parseListenFds(env, pid)).toThrow(expect.objectContaining({ code: 'ERR_HVSOCK_SYSTEMD_ENV', message: expect.stringContaining(message) }));
+    expect(() => systemd.parseListenFds(env, pid)).toThrow(
+      expect.objectContaining({ code: 'ERR_HVSOCK_SYSTEMD_ENV', message: expect.stringContaining(message) }),
+    );
   });
 
   describe('in this process', () => {
@@ -81,7 +95,10 @@ describe('systemdListenFds() with a huge LISTEN_FDS', () => {
     const child = spawnSync(process.execPath, ['--max-old-space-size=256', '-e', script], { encoding: 'utf8', timeout: 15_000 });
     expect(child.signal, 'the child was killed (timeout)').toBeNull();
     const outcome = JSON.parse(child.stdout.trim());
-    expect(outcome).toMatchObject({ code: 'ERR_HVSOCK_SYSTEMD_ENV', message: expect.stringMatching(/^LISTEN_FDS names fd \d+, which is not open here/) });
+    expect(outcome).toMatchObject({
+      code: 'ERR_HVSOCK_SYSTEMD_ENV',
+      message: expect.stringMatching(/^LISTEN_FDS names fd \d+, which is not open here/),
+    });
     expect(outcome.ms).toBeLessThan(1000);
   });
 });
@@ -197,7 +214,10 @@ describe('fuzz: new entries give a result or a typed error', () => {
   });
 
   it('retry options', () => {
-    const options = fc.oneof(anything, fc.record({ attempts: anything, minDelay: anything, maxDelay: anything, signal: anything }, { requiredKeys: [] }));
+    const options = fc.oneof(
+      anything,
+      fc.record({ attempts: anything, minDelay: anything, maxDelay: anything, signal: anything }, { requiredKeys: [] }),
+    );
     fc.assert(
       fc.property(options, (value) => typedOrResult(() => retry.pickRetryOptions(value), ['ERR_INVALID_ARG_TYPE', 'ERR_OUT_OF_RANGE'])),
       { numRuns: 5000 },
@@ -206,14 +226,20 @@ describe('fuzz: new entries give a result or a typed error', () => {
 
   it('tool output parsers and the systemd environment', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.constant('[{"Id":"')), fc.dictionary(fc.constantFrom('LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES'), fc.string()), (text, env) => {
-        typedOrResult(() => hyperv.parseGetVmJson(text), ['ERR_HVSOCK_DISCOVERY']);
-        expect(Array.isArray(hyperv.parseHcsdiagList(text))).toBe(true);
-        expect(Array.isArray(hyperv.parseWslRunning(Buffer.from(text)))).toBe(true);
-        typedOrResult(() => discovery.parseWslVmId(text), ['ERR_HVSOCK_DISCOVERY']);
-        expect(discovery.transportsFrom({ procModules: text, sysModules: text.split('/'), modulesBuiltin: text }).transports).toBeInstanceOf(Array);
-        typedOrResult(() => systemd.parseListenFds(env, 1), ['ERR_HVSOCK_SYSTEMD_ENV']);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.json(), fc.constant('[{"Id":"')),
+        fc.dictionary(fc.constantFrom('LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES'), fc.string()),
+        (text, env) => {
+          typedOrResult(() => hyperv.parseGetVmJson(text), ['ERR_HVSOCK_DISCOVERY']);
+          expect(Array.isArray(hyperv.parseHcsdiagList(text))).toBe(true);
+          expect(Array.isArray(hyperv.parseWslRunning(Buffer.from(text)))).toBe(true);
+          typedOrResult(() => discovery.parseWslVmId(text), ['ERR_HVSOCK_DISCOVERY']);
+          expect(
+            discovery.transportsFrom({ procModules: text, sysModules: text.split('/'), modulesBuiltin: text }).transports,
+          ).toBeInstanceOf(Array);
+          typedOrResult(() => systemd.parseListenFds(env, 1), ['ERR_HVSOCK_SYSTEMD_ENV']);
+        },
+      ),
       { numRuns: 5000 },
     );
   });

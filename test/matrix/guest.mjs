@@ -7,7 +7,16 @@ const root = process.cwd();
 const extraNodes = process.argv.slice(2);
 // The real-socket suites, minus the two 1 GiB transfers (minutes under TCG;
 // the main run covers them).
-const suites = ['test/socket.test.ts', 'test/server.test.ts', 'test/protocols/protocols.test.ts', 'test/lifecycle.test.ts', 'test/protocols/ecosystem.test.ts', 'test/faults.test.ts', 'test/linux/fd.test.ts', 'test/retry.test.ts'];
+const suites = [
+  'test/socket.test.ts',
+  'test/server.test.ts',
+  'test/protocols/protocols.test.ts',
+  'test/lifecycle.test.ts',
+  'test/protocols/ecosystem.test.ts',
+  'test/faults.test.ts',
+  'test/linux/fd.test.ts',
+  'test/retry.test.ts',
+];
 const skipBulk = ['-t', '^(?!.*1 GiB)'];
 
 function withNode(binary, extraEnv = {}) {
@@ -40,7 +49,12 @@ for (const binary of [process.execPath, ...extraNodes]) {
   const major = Number(spawnSync(binary, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout);
   const permission = major >= 22 ? '--permission' : '--experimental-permission';
   results.push(
-    run(`echo under ${permission} on Node ${major}`, binary, [permission, '--allow-addons', '--allow-fs-read=*', path.join(root, 'test', 'fixtures', 'permission-echo.js')], process.env),
+    run(
+      `echo under ${permission} on Node ${major}`,
+      binary,
+      [permission, '--allow-addons', '--allow-fs-read=*', path.join(root, 'test', 'fixtures', 'permission-echo.js')],
+      process.env,
+    ),
   );
 }
 const failed = results.filter((ok) => !ok).length;

@@ -9,9 +9,8 @@ import { ensureNode, MATRIX_VERSIONS } from '../../scripts/lib/nodes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const binaries = MATRIX_VERSIONS.map((version) => ensureNode(root, version));
-const rig = spawnSync(
-  process.execPath,
-  [path.join(root, 'test', 'vm', 'run.mjs'), 'node', 'test/matrix/guest.mjs', ...binaries],
-  { cwd: root, stdio: 'inherit' },
-);
+const rig = spawnSync(process.execPath, [path.join(root, 'test', 'vm', 'run.mjs'), 'node', 'test/matrix/guest.mjs', ...binaries], {
+  cwd: root,
+  stdio: 'inherit',
+});
 process.exit(rig.status ?? 1);

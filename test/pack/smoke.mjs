@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const examples = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
-const smokes = readdirSync(examples).filter((name) => name.startsWith('smoke-')).sort();
+const smokes = readdirSync(examples)
+  .filter((name) => name.startsWith('smoke-'))
+  .sort();
 if (smokes.length === 0) throw new Error(`no examples/smoke-* packages in ${examples}`);
 
 const log = (message) => process.stderr.write(`[smoke] ${message}\n`);

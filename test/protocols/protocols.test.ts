@@ -33,7 +33,11 @@ describe('protocols over hvsock', () => {
     const get = (url: string) =>
       new Promise<{ body: string; family: string | string[] | undefined; reused: boolean }>((resolve, reject) => {
         const request = http.get({ agent, host: 'vsock', path: url }, async (response) => {
-          resolve({ body: (await readAll(response)).toString(), family: response.headers['x-remote-family'], reused: request.reusedSocket });
+          resolve({
+            body: (await readAll(response)).toString(),
+            family: response.headers['x-remote-family'],
+            reused: request.reusedSocket,
+          });
         });
         request.on('error', reject);
       });

@@ -72,8 +72,10 @@ export function classify(text) {
     const body = block.split(/\n\n/)[0];
     findings.push({ kind: 'leak', ours: body.startsWith('Direct') && allocatedByUs(body), text: body });
   }
-  for (const match of text.matchAll(/ERROR: AddressSanitizer: [^\n]*/g)) findings.push({ kind: 'asan', ours: true, text: text.slice(match.index, match.index + 4000) });
-  for (const match of text.matchAll(/[^\n]*runtime error: [^\n]*/g)) findings.push({ kind: 'ubsan', ours: true, text: text.slice(match.index, match.index + 4000) });
+  for (const match of text.matchAll(/ERROR: AddressSanitizer: [^\n]*/g))
+    findings.push({ kind: 'asan', ours: true, text: text.slice(match.index, match.index + 4000) });
+  for (const match of text.matchAll(/[^\n]*runtime error: [^\n]*/g))
+    findings.push({ kind: 'ubsan', ours: true, text: text.slice(match.index, match.index + 4000) });
   return findings;
 }
 
@@ -127,7 +129,9 @@ function inGuest(passes) {
   const fatal = findings.filter((f) => f.ours);
   const foreign = findings.filter((f) => !f.ours);
   for (const f of fatal) console.log(`\n[asan] ${f.kind} (${f.file}):\n${symbolizeOurFrames(f.text)}`);
-  console.log(`\n[asan] vitest exit ${statuses.join(', ')} in ${seconds}s; sanitizer reports: ${fatal.length} in our code, ${foreign.length} leaks of Node/V8 (ignored)`);
+  console.log(
+    `\n[asan] vitest exit ${statuses.join(', ')} in ${seconds}s; sanitizer reports: ${fatal.length} in our code, ${foreign.length} leaks of Node/V8 (ignored)`,
+  );
   return statuses.every((status) => status === 0) && fatal.length === 0 ? 0 : 1;
 }
 
@@ -140,6 +144,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(inGuest(passes));
   }
   buildAsan();
-  const rig = spawnSync(process.execPath, [join(root, 'test', 'vm', 'run.mjs'), 'node', 'test/sanitizers/asan.mjs', '--in-guest', ...args], { cwd: root, stdio: 'inherit' });
+  const rig = spawnSync(
+    process.execPath,
+    [join(root, 'test', 'vm', 'run.mjs'), 'node', 'test/sanitizers/asan.mjs', '--in-guest', ...args],
+    { cwd: root, stdio: 'inherit' },
+  );
   process.exit(rig.status ?? 1);
 }

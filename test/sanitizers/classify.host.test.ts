@@ -32,7 +32,12 @@ describe('asan leak classification', () => {
     expect(ours(report('Indirect', [ASAN, OURS(1), NODE(2)]))).toEqual([false]);
   });
   it('counts every AddressSanitizer and UBSan error as ours', () => {
-    const text = '==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1\nnative/io.cc:3:5: runtime error: load of misaligned address\n';
-    expect(classify(text).map((finding: { kind: string }) => finding.kind).sort()).toEqual(['asan', 'ubsan']);
+    const text =
+      '==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1\nnative/io.cc:3:5: runtime error: load of misaligned address\n';
+    expect(
+      classify(text)
+        .map((finding: { kind: string }) => finding.kind)
+        .sort(),
+    ).toEqual(['asan', 'ubsan']);
   });
 });

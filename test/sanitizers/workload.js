@@ -41,10 +41,14 @@ async function pollers() {
   const native = binding();
   const [a, b] = standInPair();
   let events = 0;
-  const poller = new native.Poller(a, () => {
-    events++;
-    poller.stop();
-  }, true);
+  const poller = new native.Poller(
+    a,
+    () => {
+      events++;
+      poller.stop();
+    },
+    true,
+  );
   poller.unref();
   poller.ref();
   poller.start(1); // readable

@@ -92,7 +92,10 @@ describe('peer process killed with SIGKILL', () => {
     while (socket.bytesWritten < 4 * MiB) await sleep(20);
     await killAndReap(child, 'SIGKILL');
     const { error, closes } = await outcome;
-    figure('writing to a SIGKILLed reader: bytes written before the error', { written: await written, error: error && (error as NodeJS.ErrnoException).code });
+    figure('writing to a SIGKILLed reader: bytes written before the error', {
+      written: await written,
+      error: error && (error as NodeJS.ErrnoException).code,
+    });
     // vsock has no RST: the kill looks like an orderly close, and our next
     // write is refused (EPIPE), or the reset is seen first (ECONNRESET).
     expectSystemError(error, ['EPIPE', 'ECONNRESET']);
@@ -101,37 +104,41 @@ describe('peer process killed with SIGKILL', () => {
 });
 
 describe('destroy() mid-transfer', () => {
-  it('destroy() while writing: the peer gets an exact prefix and an end; the writer closes once, with no error', { timeout: 120_000 }, async () => {
-    const seed = 'destroy-while-writing';
-    const verifier = new pattern.Verifier(seed);
-    let peerOutcome: ReturnType<typeof settle> | undefined;
-    const server = hvsock.createServer((socket) => {
-      peerOutcome = settle(socket);
-      socket.on('data', (chunk: Buffer) => verifier.push(chunk));
-    });
-    const port = await listenOnFreshPort(server);
-    cleanups.push(() => closeServer(server));
-    const client = hvsock.connect({ cid: hvsock.Cid.LOCAL, port });
-    const clientOutcome = settle(client);
-    await once(client, 'connect');
-    const written = pumpUntilBroken(client, seed);
-    while (client.bytesWritten < 4 * MiB) await sleep(5);
-    client.destroy();
-    client.destroy(); // twice, mid-write
-    const late = await new Promise<Error | null | undefined>((resolve) => client.write(Buffer.alloc(1), resolve));
-    expect((late as NodeJS.ErrnoException | undefined)?.code).toBe('ERR_STREAM_DESTROYED');
-    const { error, closes } = await clientOutcome;
-    expect(error).toBeUndefined();
-    expect(closes).toBe(1);
-    await written;
-    const peer = await (peerOutcome as ReturnType<typeof settle>);
-    figure('destroyed writer: bytes the peer verified', verifier.offset);
-    expect(verifier.mismatchAt).toBe(-1);
-    expect(verifier.offset).toBeGreaterThan(0);
-    expect(peer.closes).toBe(1);
-    if (peer.error) expectSystemError(peer.error, ['ECONNRESET']);
-    else expect(peer.ended).toBe(true);
-  });
+  it(
+    'destroy() while writing: the peer gets an exact prefix and an end; the writer closes once, with no error',
+    { timeout: 120_000 },
+    async () => {
+      const seed = 'destroy-while-writing';
+      const verifier = new pattern.Verifier(seed);
+      let peerOutcome: ReturnType<typeof settle> | undefined;
+      const server = hvsock.createServer((socket) => {
+        peerOutcome = settle(socket);
+        socket.on('data', (chunk: Buffer) => verifier.push(chunk));
+      });
+      const port = await listenOnFreshPort(server);
+      cleanups.push(() => closeServer(server));
+      const client = hvsock.connect({ cid: hvsock.Cid.LOCAL, port });
+      const clientOutcome = settle(client);
+      await once(client, 'connect');
+      const written = pumpUntilBroken(client, seed);
+      while (client.bytesWritten < 4 * MiB) await sleep(5);
+      client.destroy();
+      client.destroy(); // twice, mid-write
+      const late = await new Promise<Error | null | undefined>((resolve) => client.write(Buffer.alloc(1), resolve));
+      expect((late as NodeJS.ErrnoException | undefined)?.code).toBe('ERR_STREAM_DESTROYED');
+      const { error, closes } = await clientOutcome;
+      expect(error).toBeUndefined();
+      expect(closes).toBe(1);
+      await written;
+      const peer = await (peerOutcome as ReturnType<typeof settle>);
+      figure('destroyed writer: bytes the peer verified', verifier.offset);
+      expect(verifier.mismatchAt).toBe(-1);
+      expect(verifier.offset).toBeGreaterThan(0);
+      expect(peer.closes).toBe(1);
+      if (peer.error) expectSystemError(peer.error, ['ECONNRESET']);
+      else expect(peer.ended).toBe(true);
+    },
+  );
 
   it('the reader destroys mid-transfer: the writer gets a typed error and closes once', { timeout: 120_000 }, async () => {
     const server = hvsock.createServer((socket) => {
@@ -226,20 +233,24 @@ describe('repeated descriptor exhaustion (EMFILE) on a poll-path server', () => 
       figure(`EMFILE episode ${episode + 1}`, JSON.stringify(report));
       expect(report.errors).toBeLessThanOrEqual(3);
       expect(report.cpuMs as number).toBeLessThan(0.5 * (report.wallMs as number));
-      const within = <T>(step: Promise<T>, what: string): Promise<T> => Promise.race([step, deadline(30_000, `episode ${episode + 1}: ${what}`)]);
+      const within = <T>(step: Promise<T>, what: string): Promise<T> =>
+        Promise.race([step, deadline(30_000, `episode ${episode + 1}: ${what}`)]);
       await within(shed, 'queued peers not closed (shed)'); // every queued peer was told
       server.child.stdin.write('free\n');
       openAfterFree.push((await within(server.next('freed'), "no 'freed'")).openFds as number);
       const served = await within(Promise.all(Array.from({ length: CLIENTS }, connectOne)), 'connects after free');
-      await within(Promise.all(
-        served.map(async (socket, i) => {
-          socket.write(`episode ${episode} client ${i}`);
-          const [data] = (await once(socket, 'data')) as [Buffer];
-          expect(data.toString()).toBe(`episode ${episode} client ${i}`);
-          socket.end();
-          await closed(socket);
-        }),
-      ), 'echo after free');
+      await within(
+        Promise.all(
+          served.map(async (socket, i) => {
+            socket.write(`episode ${episode} client ${i}`);
+            const [data] = (await once(socket, 'data')) as [Buffer];
+            expect(data.toString()).toBe(`episode ${episode} client ${i}`);
+            socket.end();
+            await closed(socket);
+          }),
+        ),
+        'echo after free',
+      );
     }
     figure('EMFILE episodes: server descriptors after each free', openAfterFree.join(' '));
     // The reserve and the shed connections are closed every time: the count does not grow.

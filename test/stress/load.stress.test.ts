@@ -112,7 +112,12 @@ describe('concurrency', () => {
     );
     const seconds = (Date.now() - started) / 1000;
     await closeServer(server);
-    figure('concurrent connections', { connections: CONCURRENT, KiBEach: PER_CONNECTION / 1024, seconds, MiBps: Math.round(((CONCURRENT * PER_CONNECTION) / MiB / seconds) * 10) / 10 });
+    figure('concurrent connections', {
+      connections: CONCURRENT,
+      KiBEach: PER_CONNECTION / 1024,
+      seconds,
+      MiBps: Math.round(((CONCURRENT * PER_CONNECTION) / MiB / seconds) * 10) / 10,
+    });
     expect(replies.filter((r) => r === `${PER_CONNECTION} -1`)).toHaveLength(CONCURRENT);
   });
 });

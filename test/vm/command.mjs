@@ -11,14 +11,8 @@ const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 export const shellWords = (argv) => argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : q(a))).join(' ');
 
 export function commandScript(argv, cwd, env, colour) {
-  const vars = Object.entries(env)
-    .filter(([k, v]) => v !== undefined && /^\w+$/.test(k) && (PASS.includes(k) || PASS_PREFIX.test(k)));
+  const vars = Object.entries(env).filter(([k, v]) => v !== undefined && /^\w+$/.test(k) && (PASS.includes(k) || PASS_PREFIX.test(k)));
   // Output reaches us through a virtio port, not a tty: keep colours if our own stdout is a terminal.
   if (colour && !('FORCE_COLOR' in env) && !('NO_COLOR' in env)) vars.push(['FORCE_COLOR', '1']);
-  return [
-    ...vars.map(([k, v]) => `export ${k}=${q(v)}`),
-    `cd ${q(cwd)} || exit 125`,
-    `exec ${argv.map(q).join(' ')}`,
-    '',
-  ].join('\n');
+  return [...vars.map(([k, v]) => `export ${k}=${q(v)}`), `cd ${q(cwd)} || exit 125`, `exec ${argv.map(q).join(' ')}`, ''].join('\n');
 }

@@ -4,7 +4,9 @@
 
 /** @typedef {{ name: string, mode: number, data?: Buffer, rdev?: [number, number] }} Entry */
 
-const S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFCHR = 0o020000;
+const S_IFDIR = 0o040000,
+  S_IFREG = 0o100000,
+  S_IFCHR = 0o020000;
 
 export const dir = (name, perm = 0o755) => ({ name, mode: S_IFDIR | perm });
 export const file = (name, data, perm = 0o644) => ({ name, mode: S_IFREG | perm, data });

@@ -6,14 +6,16 @@ import { readFileSync } from 'node:fs';
 /** Host TSC in kHz: without tsc_early_khz the microvm guest sometimes hangs calibrating against the PIT. */
 export function tscKhz() {
   const d = spawnSync('dmesg', [], { encoding: 'utf8' }).stdout ?? '';
-  const mhz = [...d.matchAll(/tsc: (?:Refined TSC clocksource calibration|Detected):? ([\d.]+) MHz/g)].pop()?.[1]
-    ?? /^cpu MHz\s*:\s*([\d.]+)/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
+  const mhz =
+    [...d.matchAll(/tsc: (?:Refined TSC clocksource calibration|Detected):? ([\d.]+) MHz/g)].pop()?.[1] ??
+    /^cpu MHz\s*:\s*([\d.]+)/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
   return mhz ? Math.round(Number(mhz) * 1000) : undefined;
 }
 
 export function kernelCmdline({ khz, debug, vhost = false }) {
   return [
-    'console=ttyS0', debug ? 'loglevel=7' : 'quiet',
+    'console=ttyS0',
+    debug ? 'loglevel=7' : 'quiet',
     'panic=-1', // with -no-reboot a panic ends QEMU instead of hanging
     ...(khz ? [`tsc_early_khz=${khz}`, 'tsc=reliable'] : []),
     'cryptomgr.notests', // the crypto self-tests cost ~0.9 s of a 2.5 s boot under TCG
@@ -33,19 +35,43 @@ export function kernelCmdline({ khz, debug, vhost = false }) {
 export function qemuArgs(m) {
   const opt = (v) => v.replace(/,/g, ',,'); // QEMU's escape for commas inside an option value
   return [
-    '-M', 'microvm', '-accel', m.accel, '-cpu', m.accel === 'kvm' ? 'host' : 'max', '-smp', '2', '-m', '4096',
-    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-M',
+    'microvm',
+    '-accel',
+    m.accel,
+    '-cpu',
+    m.accel === 'kvm' ? 'host' : 'max',
+    '-smp',
+    '2',
+    '-m',
+    '4096',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
     // The uncompressed ELF vmlinux boots through its PVH entry: no decompression under TCG.
-    '-kernel', m.vmlinux, '-initrd', m.initramfs, '-append', m.append,
-    '-serial', `file:${m.consoleLog}`,
+    '-kernel',
+    m.vmlinux,
+    '-initrd',
+    m.initramfs,
+    '-append',
+    m.append,
+    '-serial',
+    `file:${m.consoleLog}`,
     ...Object.entries(m.shares).flatMap(([tag, s]) => [
-      '-fsdev', `local,id=${tag},path=${opt(s.path)},security_model=none,multidevs=remap${s.readonly ? ',readonly=on' : ''}`,
-      '-device', `virtio-9p-device,fsdev=${tag},mount_tag=${tag}`,
+      '-fsdev',
+      `local,id=${tag},path=${opt(s.path)},security_model=none,multidevs=remap${s.readonly ? ',readonly=on' : ''}`,
+      '-device',
+      `virtio-9p-device,fsdev=${tag},mount_tag=${tag}`,
     ]),
-    '-device', 'virtio-serial-device',
+    '-device',
+    'virtio-serial-device',
     ...Object.entries(m.ports).flatMap(([name, sock], i) => [
-      '-chardev', `socket,id=port${i},path=${opt(sock)}`, // QEMU connects to us at startup
-      '-device', `virtserialport,chardev=port${i},name=${name}`,
+      '-chardev',
+      `socket,id=port${i},path=${opt(sock)}`, // QEMU connects to us at startup
+      '-device',
+      `virtserialport,chardev=port${i},name=${name}`,
     ]),
     ...icountArgs(m.accel),
   ];

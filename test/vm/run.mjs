@@ -50,10 +50,15 @@ const debug = process.env.HVSOCK_VM_DEBUG === '1';
 const vhost = process.env.HVSOCK_VM_VHOST === '1';
 const khz = tscKhz();
 if (!khz) log('warning: host TSC frequency unknown; the guest may hang at boot');
-const env = !vhost ? process.env : {
-  ...process.env,
-  HVSOCK_L2_QEMU: guest.qemu, HVSOCK_L2_KERNEL: guest.vmlinux, HVSOCK_L2_INITRD: guest.l2Initramfs, HVSOCK_L2_TSC_KHZ: String(khz ?? ''),
-};
+const env = !vhost
+  ? process.env
+  : {
+      ...process.env,
+      HVSOCK_L2_QEMU: guest.qemu,
+      HVSOCK_L2_KERNEL: guest.vmlinux,
+      HVSOCK_L2_INITRD: guest.l2Initramfs,
+      HVSOCK_L2_TSC_KHZ: String(khz ?? ''),
+    };
 
 const runDir = mkdtempSync(join(tmpdir(), 'hvsock-vm-'));
 const ctl = join(runDir, 'ctl');
@@ -69,7 +74,10 @@ function outputPort(name, sink) {
   const path = join(runDir, `${name}.sock`);
   const socks = [];
   let dead = false; // once our stdout/stderr is gone keep draining, or the guest blocks on a full port
-  sink.on('error', () => { dead = true; for (const s of socks) s.resume(); });
+  sink.on('error', () => {
+    dead = true;
+    for (const s of socks) s.resume();
+  });
   const closed = [];
   const server = createServer((sock) => {
     socks.push(sock);
@@ -77,7 +85,10 @@ function outputPort(name, sink) {
     sock.on('error', () => {});
     sock.on('data', (d) => {
       if (dead) return;
-      if (!sink.write(d)) { sock.pause(); sink.once('drain', () => sock.resume()); }
+      if (!sink.write(d)) {
+        sock.pause();
+        sink.once('drain', () => sock.resume());
+      }
     });
   });
   const listening = new Promise((res, rej) => server.once('error', rej).listen(path, res));
@@ -87,17 +98,26 @@ const ports = [outputPort('out', process.stdout), outputPort('err', process.stde
 await Promise.all(ports.map((p) => p.listening));
 
 const args = qemuArgs({
-  accel, vmlinux: guest.vmlinux, initramfs: guest.initramfs, append: kernelCmdline({ khz, debug, vhost }), consoleLog,
+  accel,
+  vmlinux: guest.vmlinux,
+  initramfs: guest.initramfs,
+  append: kernelCmdline({ khz, debug, vhost }),
+  consoleLog,
   shares: { 'hvsock.ctl': { path: ctl }, 'hvsock.root': { path: '/', readonly: true }, 'hvsock.project': { path: root } },
   ports: Object.fromEntries(ports.map((p) => [`hvsock.${p.name}`, p.path])),
 });
 
 const qemu = spawn(guest.qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 let qemuStderr = '';
-qemu.stderr.on('data', (d) => { qemuStderr += d; });
+qemu.stderr.on('data', (d) => {
+  qemuStderr += d;
+});
 
 let failure; // why we stopped the guest ourselves: { code, message }
-const stop = (code, message) => { failure ??= { code, message }; qemu.kill('SIGKILL'); };
+const stop = (code, message) => {
+  failure ??= { code, message };
+  qemu.kill('SIGKILL');
+};
 const timeoutS = Number(process.env.HVSOCK_VM_TIMEOUT) || 900;
 const timer = setTimeout(() => stop(124, `timed out after ${timeoutS} s (HVSOCK_VM_TIMEOUT)`), timeoutS * 1000);
 const onSignal = (sig, num) => stop(128 + num, `got ${sig}, killed the guest`);
@@ -107,7 +127,10 @@ process.on('SIGHUP', () => onSignal('SIGHUP', 1));
 
 const [status, signal] = await new Promise((res) => {
   qemu.on('exit', (c, s) => res([c, s]));
-  qemu.on('error', (e) => { failure ??= { code: 125, message: `cannot run ${guest.qemu}: ${e.message}` }; res([null, null]); });
+  qemu.on('error', (e) => {
+    failure ??= { code: 125, message: `cannot run ${guest.qemu}: ${e.message}` };
+    res([null, null]);
+  });
 });
 clearTimeout(timer);
 await Promise.race([Promise.all(ports.map((p) => p.done())), new Promise((r) => setTimeout(r, 2000).unref())]);

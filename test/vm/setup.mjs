@@ -22,8 +22,20 @@ const l2PeerSource = join(here, 'l2-peer.c');
 // Load order matters: insmod does no dependency resolution. Builtins are
 // skipped; every `depends=` of a module must appear earlier (checked below).
 export const MODULES = [
-  'virtio_ring', 'virtio', 'virtio_mmio', 'virtio_console', 'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p',
-  'overlay', 'vsock', 'vsock_diag', 'vmw_vsock_virtio_transport_common', 'vsock_loopback',
+  'virtio_ring',
+  'virtio',
+  'virtio_mmio',
+  'virtio_console',
+  'netfs',
+  'fscache',
+  '9pnet',
+  '9pnet_virtio',
+  '9p',
+  'overlay',
+  'vsock',
+  'vsock_diag',
+  'vmw_vsock_virtio_transport_common',
+  'vsock_loopback',
 ];
 
 // The boundary rig (npm run test:vm-boundary): the test guest (L1) also loads
@@ -32,8 +44,17 @@ export const MODULES = [
 // rule: each list in load order, dependencies earlier in it.
 export const VHOST_MODULES = ['vhost_iotlb', 'vhost', 'vhost_vsock'];
 export const L2_MODULES = [
-  'virtio_ring', 'virtio', 'virtio_mmio', 'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p',
-  'vsock', 'vmw_vsock_virtio_transport_common', 'vmw_vsock_virtio_transport',
+  'virtio_ring',
+  'virtio',
+  'virtio_mmio',
+  'netfs',
+  'fscache',
+  '9pnet',
+  '9pnet_virtio',
+  '9p',
+  'vsock',
+  'vmw_vsock_virtio_transport_common',
+  'vmw_vsock_virtio_transport',
 ];
 const MODULE_SETS = { order: MODULES, 'order-vhost': VHOST_MODULES, 'order-l2': L2_MODULES };
 const ALL_MODULES = [...new Set(Object.values(MODULE_SETS).flat())];
@@ -57,10 +78,13 @@ function ensureSocat() {
 
 /** linux-image-amd64 is a metapackage; its Depends names the concrete kernel. */
 function resolveKernelVersion() {
-  const parse = () => /Depends: linux-image-(\S+-amd64)/.exec(
-    run('apt-cache', ['depends', 'linux-image-amd64'], { allowFail: true }).stdout.toString())?.[1];
+  const parse = () =>
+    /Depends: linux-image-(\S+-amd64)/.exec(run('apt-cache', ['depends', 'linux-image-amd64'], { allowFail: true }).stdout.toString())?.[1];
   let ver = parse();
-  if (!ver) { aptUpdate(); ver = parse(); }
+  if (!ver) {
+    aptUpdate();
+    ver = parse();
+  }
   if (!ver) throw new SetupError('cannot resolve the kernel: apt-cache depends linux-image-amd64 names no linux-image-*-amd64');
   return ver;
 }
@@ -79,9 +103,14 @@ function download(pkgs, into) {
 /** Unpack only the members matching the patterns; patterns that match nothing are reported, not fatal. */
 function unpack(deb, into, patterns) {
   mkdirSync(into, { recursive: true });
-  const r = run('sh', ['-c', 'deb=$1 dest=$2; shift 2; dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dest" --wildcards "$@"',
-    'sh', deb, into, ...patterns], { allowFail: true });
-  const unexpected = r.stderr.toString().split('\n')
+  const r = run(
+    'sh',
+    ['-c', 'deb=$1 dest=$2; shift 2; dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dest" --wildcards "$@"', 'sh', deb, into, ...patterns],
+    { allowFail: true },
+  );
+  const unexpected = r.stderr
+    .toString()
+    .split('\n')
     .filter((l) => l && !/Not found in archive|Exiting with failure status/.test(l));
   if (unexpected.length) throw new SetupError(`unpacking ${deb} failed:\n${unexpected.join('\n')}`);
 }
@@ -140,36 +169,56 @@ function ensureGuestFiles(ver) {
   const [kdeb, bdeb] = download([`linux-image-${ver}`, 'busybox-static'], join(tmp, 'debs'));
   log(`unpacking kernel ${ver}`);
   const x = join(tmp, 'x');
-  unpack(kdeb, x, [`./boot/vmlinuz-${ver}`, `./lib/modules/${ver}/modules.builtin`,
-    ...ALL_MODULES.map((m) => `./lib/modules/${ver}/kernel/*/${m}.ko*`)]);
+  unpack(kdeb, x, [
+    `./boot/vmlinuz-${ver}`,
+    `./lib/modules/${ver}/modules.builtin`,
+    ...ALL_MODULES.map((m) => `./lib/modules/${ver}/kernel/*/${m}.ko*`),
+  ]);
   unpack(bdeb, x, ['./bin/busybox']);
-  const need = (p) => { if (!existsSync(p)) throw new SetupError(`${p} missing from the package`); return p; };
+  const need = (p) => {
+    if (!existsSync(p)) throw new SetupError(`${p} missing from the package`);
+    return p;
+  };
 
   writeFileSync(join(tmp, 'vmlinux'), extractVmlinux(need(join(x, 'boot', `vmlinuz-${ver}`))));
   renameSync(need(join(x, 'bin', 'busybox')), join(tmp, 'busybox'));
 
-  const builtin = new Set(readFileSync(need(join(x, 'lib', 'modules', ver, 'modules.builtin')), 'utf8')
-    .split('\n').map((l) => l.replace(/^.*\//, '').replace(/\.ko.*$/, '').replace(/-/g, '_')));
+  const builtin = new Set(
+    readFileSync(need(join(x, 'lib', 'modules', ver, 'modules.builtin')), 'utf8')
+      .split('\n')
+      .map((l) =>
+        l
+          .replace(/^.*\//, '')
+          .replace(/\.ko.*$/, '')
+          .replace(/-/g, '_'),
+      ),
+  );
   const found = new Map(
-    (readdirSync(join(x, 'lib', 'modules', ver), { recursive: true }))
+    readdirSync(join(x, 'lib', 'modules', ver), { recursive: true })
       .filter((f) => /\.ko(\.xz)?$/.test(f))
-      .map((f) => [f.replace(/^.*\//, '').replace(/\.ko(\.xz)?$/, ''), join(x, 'lib', 'modules', ver, f)]));
+      .map((f) => [f.replace(/^.*\//, '').replace(/\.ko(\.xz)?$/, ''), join(x, 'lib', 'modules', ver, f)]),
+  );
   mkdirSync(join(tmp, 'modules'));
   for (const m of ALL_MODULES) {
     if (builtin.has(m)) continue;
     const src = found.get(m);
     if (!src) throw new SetupError(`kernel ${ver} has module ${m} neither as a .ko nor builtin`);
     // busybox insmod cannot read compressed modules: decompress here.
-    writeFileSync(join(tmp, 'modules', `${m}.ko`), stripSignature(src.endsWith('.xz') ? run('xz', ['-dc', src]).stdout : readFileSync(src)));
+    writeFileSync(
+      join(tmp, 'modules', `${m}.ko`),
+      stripSignature(src.endsWith('.xz') ? run('xz', ['-dc', src]).stdout : readFileSync(src)),
+    );
   }
   // The vhost set loads after the main one (in the same kernel); L2's stands alone.
   const loadedBefore = { order: [], 'order-vhost': MODULES, 'order-l2': [] };
   for (const [file, list] of Object.entries(MODULE_SETS)) {
     const order = [];
     for (const m of list.filter((x) => !builtin.has(x))) {
-      const missing = modDepends(join(tmp, 'modules', `${m}.ko`))
-        .filter((d) => !builtin.has(d) && !order.includes(d) && !loadedBefore[file].includes(d));
-      if (missing.length) throw new SetupError(`module ${m} needs ${missing.join(', ')} loaded before it; fix ${file} in ${fileURLToPath(import.meta.url)}`);
+      const missing = modDepends(join(tmp, 'modules', `${m}.ko`)).filter(
+        (d) => !builtin.has(d) && !order.includes(d) && !loadedBefore[file].includes(d),
+      );
+      if (missing.length)
+        throw new SetupError(`module ${m} needs ${missing.join(', ')} loaded before it; fix ${file} in ${fileURLToPath(import.meta.url)}`);
       order.push(m);
     }
     writeFileSync(join(tmp, file), order.join('\n') + '\n');
@@ -195,8 +244,14 @@ const moduleFiles = (gdir, dir, order) =>
 
 /** An initramfs `<prefix>-<key>.cpio` (key: a hash of init, file list and writer); older ones of that prefix go. */
 function ensureImage(gdir, prefix, init, dirs, modules, extra = []) {
-  const key = shortHash(init, readFileSync(new URL('./initramfs.mjs', import.meta.url)), dirs.join(','),
-    ...modules.map(([dir, order]) => `${dir}:${order.join(',')}`), ...extra.map((e) => e.name), ...extra.map((e) => e.data));
+  const key = shortHash(
+    init,
+    readFileSync(new URL('./initramfs.mjs', import.meta.url)),
+    dirs.join(','),
+    ...modules.map(([dir, order]) => `${dir}:${order.join(',')}`),
+    ...extra.map((e) => e.name),
+    ...extra.map((e) => e.data),
+  );
   const out = join(gdir, `${prefix}-${key}.cpio`);
   if (existsSync(out)) return out;
   const image = cpio([
@@ -214,8 +269,11 @@ function ensureImage(gdir, prefix, init, dirs, modules, extra = []) {
 }
 
 /** The test guest's: its modules, and the vhost ones that guest-init.sh loads only for the boundary rig. */
-const ensureInitramfs = (gdir) => ensureImage(gdir, 'initramfs', readFileSync(initScript), DIRS,
-  [['lib/modules', readOrder(gdir, 'order')], ['lib/modules/vhost', readOrder(gdir, 'order-vhost')]]);
+const ensureInitramfs = (gdir) =>
+  ensureImage(gdir, 'initramfs', readFileSync(initScript), DIRS, [
+    ['lib/modules', readOrder(gdir, 'order')],
+    ['lib/modules/vhost', readOrder(gdir, 'order-vhost')],
+  ]);
 
 /** test/vm/l2-peer.c, static (the inner guest runs it before it has any root but the initramfs). */
 function l2Peer(gdir) {
@@ -223,7 +281,12 @@ function l2Peer(gdir) {
   const out = join(gdir, `l2-peer-${shortHash(source)}`);
   if (!existsSync(out)) {
     for (const old of readdirSync(gdir).filter((f) => f.startsWith('l2-peer-'))) rmSync(join(gdir, old));
-    const cc = which('cc') ?? which('gcc') ?? (() => { throw new SetupError('the boundary rig needs a C compiler (cc) for test/vm/l2-peer.c'); })();
+    const cc =
+      which('cc') ??
+      which('gcc') ??
+      (() => {
+        throw new SetupError('the boundary rig needs a C compiler (cc) for test/vm/l2-peer.c');
+      })();
     run(cc, ['-O2', '-static', '-Wall', '-o', `${out}.tmp`, l2PeerSource]);
     renameSync(`${out}.tmp`, out);
   }
@@ -231,8 +294,15 @@ function l2Peer(gdir) {
 }
 
 /** The inner guest's (L2, booted inside the test guest by test/boundary/): virtio vsock + 9p, no node of its own. */
-const ensureL2Initramfs = (gdir) => ensureImage(gdir, 'l2-initramfs', readFileSync(l2InitScript), L2_DIRS,
-  [['lib/modules', readOrder(gdir, 'order-l2')]], [file('bin/l2-peer', l2Peer(gdir), 0o755)]);
+const ensureL2Initramfs = (gdir) =>
+  ensureImage(
+    gdir,
+    'l2-initramfs',
+    readFileSync(l2InitScript),
+    L2_DIRS,
+    [['lib/modules', readOrder(gdir, 'order-l2')]],
+    [file('bin/l2-peer', l2Peer(gdir), 0o755)],
+  );
 
 /** @returns {{ qemu: string, kernelVersion: string, vmlinux: string, initramfs: string, l2Initramfs: string }} */
 export function prepare() {
@@ -243,7 +313,10 @@ export function prepare() {
   // The resolved kernel version is remembered so cached runs never ask apt; rm -rf .cache/vm to re-resolve.
   const stateFile = join(cacheDir, 'kernel-version');
   let ver = existsSync(stateFile) ? readFileSync(stateFile, 'utf8').trim() : '';
-  if (!ver) { ver = resolveKernelVersion(); writeFileSync(stateFile, ver + '\n'); }
+  if (!ver) {
+    ver = resolveKernelVersion();
+    writeFileSync(stateFile, ver + '\n');
+  }
   const gdir = ensureGuestFiles(ver);
   const initramfs = ensureInitramfs(gdir);
   const l2Initramfs = ensureL2Initramfs(gdir);
@@ -254,7 +327,10 @@ export function prepare() {
 
 // `node test/vm/setup.mjs` prepares without booting (e.g. a CI warm-up step).
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
-  try { console.log(JSON.stringify(prepare(), null, 2)); } catch (e) {
-    log(`setup failed: ${e.message}`); process.exitCode = 125;
+  try {
+    console.log(JSON.stringify(prepare(), null, 2));
+  } catch (e) {
+    log(`setup failed: ${e.message}`);
+    process.exitCode = 125;
   }
 }

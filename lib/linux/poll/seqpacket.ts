@@ -273,9 +273,7 @@ export class SeqpacketSocket extends EventEmitter {
       throw invalidArgValue('data', '<empty>', 'must not be empty (vsock delivers no 0-byte message)');
     }
     if (this.destroyed || this.writeEnded) {
-      const error = this.destroyed
-        ? new HvsockError('ERR_SOCKET_CLOSED', 'Socket is closed')
-        : writeAfterEnd();
+      const error = this.destroyed ? new HvsockError('ERR_SOCKET_CLOSED', 'Socket is closed') : writeAfterEnd();
       process.nextTick(() => this.report(error, callback));
       return false;
     }
@@ -503,7 +501,10 @@ export function connectSeqpacket(request: VsockConnectRequest, listener?: () => 
 }
 
 /** The connection factory of a SEQPACKET server. */
-export function acceptSeqpacket(fd: number, options: { allowHalfOpen?: boolean; pauseOnConnect?: boolean; highWaterMark?: number }): SeqpacketSocket {
+export function acceptSeqpacket(
+  fd: number,
+  options: { allowHalfOpen?: boolean; pauseOnConnect?: boolean; highWaterMark?: number },
+): SeqpacketSocket {
   const socket = new SeqpacketSocket({ allowHalfOpen: options.allowHalfOpen, highWaterMark: options.highWaterMark });
   if (options.pauseOnConnect) socket.pause();
   socket.accepted(fd);

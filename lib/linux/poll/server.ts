@@ -6,14 +6,7 @@
 // failures (EMFILE, ...) are bounded: lib/linux/poll/accept-overload.ts.
 import { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
-import {
-  backoffDelay,
-  holdReserve,
-  isDescriptorShortage,
-  releaseReserve,
-  shedQueued,
-  UV_ECONNABORTED,
-} from './accept-overload';
+import { backoffDelay, holdReserve, isDescriptorShortage, releaseReserve, shedQueued, UV_ECONNABORTED } from './accept-overload';
 import { addressBuffer, describeEndpoint, errorAddress, type Endpoint, type VsockAddressInfo } from '../../address/index';
 import { binding, POLL_READABLE, SOCKET_STREAM, type NativePoller } from '../../binding';
 import { alreadyListening, HvsockError, invalidArgType, systemError } from '../../errors';
@@ -86,7 +79,10 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
   listen(options: ListenOptions | FdListenOptions | number | string = {}, listeningListener?: () => void): this {
     // Descriptor adoption (lib/linux/fd.ts) is built on the handle path.
     if (isFdListenOptions(options)) {
-      throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "listen({ fd }) needs the 'handle' I/O path: createServer({ io: 'handle' })");
+      throw new HvsockError(
+        'ERR_HVSOCK_UNSUPPORTED_PLATFORM',
+        "listen({ fd }) needs the 'handle' I/O path: createServer({ io: 'handle' })",
+      );
     }
     const { endpoint, backlog, settings } = pickListenArguments(options, listeningListener);
     if (this.poller !== null) throw alreadyListening();
@@ -201,9 +197,7 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
     if (callback !== undefined && typeof callback !== 'function') throw invalidArgType('callback', 'of type function', callback);
     if (callback) {
       const running = this.poller !== null;
-      this.once('close', () =>
-        running ? callback() : callback(new HvsockError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')),
-      );
+      this.once('close', () => (running ? callback() : callback(new HvsockError('ERR_SERVER_NOT_RUNNING', 'Server is not running.'))));
     }
     if (this.poller !== null) releaseReserve();
     this.poller?.close(); // closes the listening fd too

@@ -25,7 +25,9 @@ afterEach(() => {
 type Kind = 'poll' | 'handle' | 'seqpacket';
 
 function connectTo(kind: Kind, port: number): Promise<ReturnType<typeof hvsock.connect>> {
-  const socket = trackClose(hvsock.connect({ cid: hvsock.Cid.LOCAL, port, ...(kind === 'seqpacket' ? { type: 'seqpacket' } : { io: kind }) }));
+  const socket = trackClose(
+    hvsock.connect({ cid: hvsock.Cid.LOCAL, port, ...(kind === 'seqpacket' ? { type: 'seqpacket' } : { io: kind }) }),
+  );
   socket.on('error', () => undefined);
   return once(socket, 'connect').then(() => socket);
 }
@@ -48,10 +50,7 @@ describe.each<Kind>(['poll', 'seqpacket', 'handle'])('%s server under EMFILE (re
     server.child.stdin.write('free\n');
     await server.next('freed');
     const peer = await connectTo(kind, port);
-    const echoed =
-      kind === 'seqpacket'
-        ? once(peer, 'message')
-        : once(peer, 'data');
+    const echoed = kind === 'seqpacket' ? once(peer, 'message') : once(peer, 'data');
     if (kind === 'seqpacket') (peer as unknown as { send(b: Buffer): void }).send(Buffer.from('hello'));
     else peer.write('hello');
     const [data] = (await Promise.race([echoed, deadline(10_000, 'no echo after freeing descriptors')])) as [Buffer];

@@ -168,7 +168,7 @@ describe('poll path: flow control and timers', () => {
     expect(socket.bytesRead).toBe(written + block.length); // nothing lost while paused
   });
 
-  it('setTimeout(): \'timeout\' after idle time, reset by traffic, off with 0', async () => {
+  it("setTimeout(): 'timeout' after idle time, reset by traffic, off with 0", async () => {
     const kernel = script({});
     const socket = await connected();
     const far = farEnd(kernel.takePeerFd());
@@ -195,7 +195,7 @@ describe('poll path: flow control and timers', () => {
   });
 
   // That unref() really lets the process exit is checked by test/lifecycle.test.ts under HVSOCK_IO=poll.
-  it('ref()/unref() return the socket, as net\'s do', async () => {
+  it("ref()/unref() return the socket, as net's do", async () => {
     script({});
     const socket = await connected();
     socket.on('data', () => undefined); // reading: the watcher is active

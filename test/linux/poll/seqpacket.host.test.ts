@@ -78,8 +78,8 @@ describe('seqpacket sends do not touch the threadpool', () => {
     const [a, b] = standin.standInSeqpacketPair();
     const got = once(b, 'message');
     const sent = new Promise<Error | null>((resolve) => a.send('through', resolve));
-    expect(await within(2000, 'another socket\'s send', sent)).toBeNull();
-    expect(String((await within(2000, 'another socket\'s message', got))[0])).toBe('through');
+    expect(await within(2000, "another socket's send", sent)).toBeNull();
+    expect(String((await within(2000, "another socket's message", got))[0])).toBe('through');
     // destroy() frees the stalled sends: every result arrives, the fds close.
     for (const [sender, reader] of [...pairs, [a, b]]) {
       sender.destroy();
@@ -252,8 +252,12 @@ describe('highWaterMark is settable (it was exported but fixed at 64 KiB)', () =
       expect(socket.highWaterMark).toBe(4096); // before: 65536
       socket.on('error', () => undefined);
       socket.destroy();
-      expect(() => hvsock.connect({ cid: 3, port: 5000, type: 'seqpacket', highWaterMark: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-      expect(() => hvsock.createServer({ type: 'seqpacket', highWaterMark: '1' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(() => hvsock.connect({ cid: 3, port: 5000, type: 'seqpacket', highWaterMark: 0 })).toThrow(
+        expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+      );
+      expect(() => hvsock.createServer({ type: 'seqpacket', highWaterMark: '1' as never })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
     } finally {
       restore();
     }

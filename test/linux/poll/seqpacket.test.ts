@@ -26,7 +26,10 @@ const pollCommon: typeof import('../../../lib/linux/poll/common') = load('../../
 // (sockets only in a worker thread, as under the sanitizer run's threads pool).
 beforeAll(() => assertInTestGuest());
 
-async function listen(onConnection?: (socket: Message) => void, options: Record<string, unknown> = {}): Promise<{ server: SeqpacketServer; port: number }> {
+async function listen(
+  onConnection?: (socket: Message) => void,
+  options: Record<string, unknown> = {},
+): Promise<{ server: SeqpacketServer; port: number }> {
   const server = hvsock.createServer({ type: 'seqpacket', ...options }, onConnection);
   const port = freshPort();
   server.listen({ port });
@@ -151,7 +154,7 @@ describe('seqpacket connect() / createServer()', () => {
     await closeServer(server);
   });
 
-  it('keeps boundaries when the peer\'s credit runs out mid-message (paused receiver)', async () => {
+  it("keeps boundaries when the peer's credit runs out mid-message (paused receiver)", async () => {
     // 100000-byte messages do not divide the 256 KiB receive buffer: a
     // non-blocking send on Linux 6.1 would send part of the third one,
     // report EAGAIN, and a resend would merge them at the peer.
@@ -177,7 +180,7 @@ describe('seqpacket connect() / createServer()', () => {
     await closeServer(server);
   });
 
-  it('sends a message of exactly the peer\'s buffer size; one byte more fails alone with ERR_HVSOCK_MESSAGE_TOO_LARGE', async () => {
+  it("sends a message of exactly the peer's buffer size; one byte more fails alone with ERR_HVSOCK_MESSAGE_TOO_LARGE", async () => {
     const { server, port } = await listen(echo);
     const client = await connect(port);
     const size = client.vsockBufferSize as number; // both ends have the kernel default
@@ -313,7 +316,9 @@ describe('seqpacket connect() / createServer()', () => {
     expect(() => client.send(Buffer.alloc(0))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(() => client.send(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => client.send('x', 'nope' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => hvsock.connect({ cid: 1, port, type: 'dgram' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => hvsock.connect({ cid: 1, port, type: 'dgram' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
     client.destroy();
     await closeServer(server);
   });
@@ -363,38 +368,55 @@ describe('seqpacket lifecycle', () => {
     expect(run).toMatchObject({ status: 0, stderr: '', stdout: 'message: "hello"\nmessage: 40000 bytes\nmessage: "bye"\n' });
   });
 
-  it('process.exit(), direct or in a SIGTERM handler, returns promptly with sends blocked (stream and seqpacket)', { timeout: 120_000 }, async () => {
-    const cases = ['stream', 'seqpacket'].flatMap((kind) => ['exit', 'sigterm'].map((how) => ({ kind, how })));
-    const runs = await Promise.all(
-      cases.map(({ kind, how }) => {
-        // Under the sanitizer run, LeakSanitizer's exit-time scan takes tens
-        // of seconds in the guest: what is timed here is exit itself, so the
-        // children skip the leak scan (ASan's error checks stay on).
-        const asan = process.env.ASAN_OPTIONS;
-        const env = asan ? { ...process.env, ASAN_OPTIONS: `${asan}:detect_leaks=0` } : process.env;
-        const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'exit-blocked-sends.js'), String(freshPort()), how, kind], { env });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        const started = Date.now();
-        let blockedAt = 0;
-        child.stdout.once('data', () => (blockedAt = Date.now()));
-        // A hung exit may have SIGTERM handled: SIGKILL.
-        const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-        return new Promise<Record<string, unknown>>((resolve) =>
-          child.on('close', (status, signal) => {
-            clearTimeout(killer);
-            resolve({ kind, how, status, signal, stdout, stderr, exitMs: blockedAt ? Date.now() - blockedAt : -1, totalMs: Date.now() - started });
-          }),
-        );
-      }),
-    );
-    for (const run of runs) {
-      expect(run, JSON.stringify(run)).toMatchObject({ status: 7, signal: null, stdout: 'blocked\n', stderr: '' });
-      expect(run.exitMs as number, JSON.stringify(run)).toBeLessThan(10_000); // under TCG; a hang is 60 s, then SIGKILL
-    }
-  });
+  it(
+    'process.exit(), direct or in a SIGTERM handler, returns promptly with sends blocked (stream and seqpacket)',
+    { timeout: 120_000 },
+    async () => {
+      const cases = ['stream', 'seqpacket'].flatMap((kind) => ['exit', 'sigterm'].map((how) => ({ kind, how })));
+      const runs = await Promise.all(
+        cases.map(({ kind, how }) => {
+          // Under the sanitizer run, LeakSanitizer's exit-time scan takes tens
+          // of seconds in the guest: what is timed here is exit itself, so the
+          // children skip the leak scan (ASan's error checks stay on).
+          const asan = process.env.ASAN_OPTIONS;
+          const env = asan ? { ...process.env, ASAN_OPTIONS: `${asan}:detect_leaks=0` } : process.env;
+          const child = spawn(
+            process.execPath,
+            [path.join(__dirname, '..', '..', 'fixtures', 'exit-blocked-sends.js'), String(freshPort()), how, kind],
+            { env },
+          );
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d) => (stdout += d));
+          child.stderr.on('data', (d) => (stderr += d));
+          const started = Date.now();
+          let blockedAt = 0;
+          child.stdout.once('data', () => (blockedAt = Date.now()));
+          // A hung exit may have SIGTERM handled: SIGKILL.
+          const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+          return new Promise<Record<string, unknown>>((resolve) =>
+            child.on('close', (status, signal) => {
+              clearTimeout(killer);
+              resolve({
+                kind,
+                how,
+                status,
+                signal,
+                stdout,
+                stderr,
+                exitMs: blockedAt ? Date.now() - blockedAt : -1,
+                totalMs: Date.now() - started,
+              });
+            }),
+          );
+        }),
+      );
+      for (const run of runs) {
+        expect(run, JSON.stringify(run)).toMatchObject({ status: 7, signal: null, stdout: 'blocked\n', stderr: '' });
+        expect(run.exitMs as number, JSON.stringify(run)).toBeLessThan(10_000); // under TCG; a hang is 60 s, then SIGKILL
+      }
+    },
+  );
 
   it('a Worker terminated with sends blocked in the kernel: no crash, no hang, no leaked fds', () => {
     const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'worker-seqpacket.js'), String(freshPort())], {
