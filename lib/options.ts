@@ -49,6 +49,7 @@ export interface ServerOptions extends SocketSettings {
   type?: 'stream' | 'seqpacket';
 }
 
+/** Options of server.listen(): the address to listen on (`{ port }`, `{ cid, port }`, `{ vmId, serviceId }`), buffer sizes, `backlog`. */
 export interface ListenOptions extends AddressOptions, SocketSettings {
   /** Pending-connection queue length (default 4096, capped by the kernel). */
   backlog?: number;

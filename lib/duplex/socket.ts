@@ -20,7 +20,7 @@ export interface DuplexSocketOptions {
   writableHighWaterMark?: number;
 }
 
-/** What both Duplex socket classes share (see the file comment). */
+/** The net.Socket-like base of the Duplex sockets (PollSocket on Linux, OverlappedSocket on Windows): timeouts, readyState, ref/unref, destroySoon. */
 export abstract class DuplexSocket extends Duplex {
   /** True until the connect completes (or fails), as net.Socket#connecting. */
   connecting = false;
