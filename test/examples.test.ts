@@ -51,7 +51,9 @@ function start(
   const waiters = new Set<() => boolean>();
   const waitFor = (pattern: RegExp) =>
     new Promise<string>((resolve, reject) => {
-      const check = () => pattern.test(stdout) && (resolve(stdout), true);
+      const check = () => pattern.test(stdout) && (resolve(stdout), clearTimeout(timer), true);
+      // Fail with what it printed, rather than at the test's timeout with nothing.
+      const timer = setTimeout(() => reject(new Error(`${file}: no ${pattern} in 25 s: ${stdout}${stderr}`)), 25_000);
       if (check()) return;
       waiters.add(check);
       void done.then(() => reject(new Error(`${file} exited before ${pattern}: ${stdout}${stderr}`)));
@@ -130,17 +132,21 @@ describe('examples/reconnecting-agent.js: a guest agent that outlives its host s
     const stopService = await hostService(port, lines);
     const agent = await start('reconnecting-agent.js', ['1', String(port)], /host says welcome/);
     stopService();
-    await agent.waitFor(/disconnected[^]*attempt 1 failed \(ECONNRESET\)/);
-    const stopAgain = await hostService(port, lines);
-    const output = await agent.waitFor(/connection 2\)[^]*host says welcome[^]*host says welcome/);
-    expect(output).toMatch(
-      /^reconnecting-agent: connected to vsock:\/\/1:\d+ \(connection 1\)\nreconnecting-agent: host says welcome\nreconnecting-agent: disconnected\n/,
-    );
-    expect(lines).toEqual([expect.stringMatching(/^hello from .* connection 1$/), expect.stringMatching(/^hello from .* connection 2$/)]);
-    const stopped = await agent.stop();
-    expect(stopped.stdout).toMatch(/reconnecting-agent: stopped\n$/);
-    expect(stopped.stderr).toBe('');
-    stopAgain();
+    let stopAgain = () => undefined as unknown;
+    try {
+      await agent.waitFor(/disconnected\n[^]*attempt 1 failed/);
+      stopAgain = await hostService(port, lines);
+      const output = await agent.waitFor(/connection 2\)\nreconnecting-agent: host says welcome\n/);
+      expect(output).toMatch(
+        /^reconnecting-agent: connected to vsock:\/\/1:\d+ \(connection 1\)\nreconnecting-agent: host says welcome\nreconnecting-agent: disconnected\n/,
+      );
+      expect(lines).toEqual([expect.stringMatching(/^hello from .* connection 1$/), expect.stringMatching(/^hello from .* connection 2$/)]);
+    } finally {
+      const stopped = await agent.stop();
+      stopAgain();
+      expect(stopped.stdout).toMatch(/reconnecting-agent: stopped\n$/);
+      expect(stopped.stderr).toBe('');
+    }
   });
 });
 
