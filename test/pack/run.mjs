@@ -57,6 +57,13 @@ const REQUIRED = [
   'examples/agent/guest-agent.js',
   'examples/agent/host-client.js',
   'examples/echo-server.js',
+  'examples/http/guest-server.js',
+  'examples/http/host-fetch.js',
+  'examples/reconnecting-agent.js',
+  'examples/systemd/agent.js',
+  'examples/systemd/hvsock-agent.socket',
+  'examples/systemd/hvsock-agent.service',
+  'examples/windows/host-service.js',
 ];
 // And every other prebuild made here (win32-x64 when its build ran).
 const builtPrebuilds = () =>
