@@ -40,9 +40,12 @@ async function main() {
   const byNumbers = await exited(run('echo-client.js', ['--cid', '1', '--port', String(port), '--message', 'hello by cid/port']));
   const byGuids = await exited(
     run('echo-client.js', [
-      '--vm-id', hvsock.VmId.LOOPBACK,
-      '--service-id', hvsock.serviceIdFromPort(port),
-      '--message', 'hello by vmId/serviceId',
+      '--vm-id',
+      hvsock.VmId.LOOPBACK,
+      '--service-id',
+      hvsock.serviceIdFromPort(port),
+      '--message',
+      'hello by vmId/serviceId',
     ]),
   );
   server.kill('SIGTERM');

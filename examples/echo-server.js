@@ -16,7 +16,12 @@ function main() {
   }
   const server = hvsock.createServer((socket) => {
     // vsock://CID:PORT on Linux, hvsock://VMID/SERVICEID on Windows.
-    const peer = hvsock.formatAddress({ cid: socket.remoteCid, port: socket.remotePort, vmId: socket.remoteVmId, serviceId: socket.remoteServiceId });
+    const peer = hvsock.formatAddress({
+      cid: socket.remoteCid,
+      port: socket.remotePort,
+      vmId: socket.remoteVmId,
+      serviceId: socket.remoteServiceId,
+    });
     console.log(`echo-server: connection from ${peer}`);
     socket.on('error', (error) => console.error(`echo-server: ${peer}: ${error.message}`));
     socket.on('close', () => console.log(`echo-server: ${peer} closed`));

@@ -68,14 +68,20 @@ const REQUIRED = [
 // And every other prebuild made here (win32-x64 when its build ran).
 const builtPrebuilds = () =>
   readdirSync(path.join(root, 'prebuilds')).flatMap((target) =>
-    readdirSync(path.join(root, 'prebuilds', target)).filter((file) => file.endsWith('.node')).map((file) => `prebuilds/${target}/${file}`),
+    readdirSync(path.join(root, 'prebuilds', target))
+      .filter((file) => file.endsWith('.node'))
+      .map((file) => `prebuilds/${target}/${file}`),
   );
 // examples/ ships, except the packaging smoke projects (test fixtures);
 // lib/ ships (the sources the maps and the types' comments point at).
 const FORBIDDEN = /^((test|bench|scripts|build|\.cache|node_modules)\/|examples\/smoke-)|\.test\.|^tsconfig|^vitest/;
 
 function pack(into) {
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', into], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', into], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const [info] = JSON.parse(out);
   const files = info.files.map((entry) => entry.path);
   for (const file of new Set([...REQUIRED, ...builtPrebuilds()])) check(files.includes(file), `tarball ships ${file}`);
@@ -91,7 +97,13 @@ function compilerFreePath(dir) {
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
   const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
-  for (const [name, target] of [['node', process.execPath], ['npm', npmCli], ['sh', '/bin/sh'], ['python3', realpathSync('/usr/bin/python3')]]) symlinkSync(target, path.join(bin, name));
+  for (const [name, target] of [
+    ['node', process.execPath],
+    ['npm', npmCli],
+    ['sh', '/bin/sh'],
+    ['python3', realpathSync('/usr/bin/python3')],
+  ])
+    symlinkSync(target, path.join(bin, name));
   for (const tool of ['gcc', 'g++', 'cc', 'c++', 'make']) {
     const found = spawnSync('sh', ['-c', `command -v ${tool}`], { env: { PATH: bin }, encoding: 'utf8' });
     if (found.status === 0) throw new Error(`${tool} is reachable on the scratch PATH (${found.stdout.trim()})`);
@@ -130,7 +142,10 @@ function loadCheck(command, project, mode, env) {
 function expectPrebuild(report, project, arch, label) {
   if (!report) return;
   const expected = path.join(realpathSync(project), 'node_modules', 'hvsock', 'prebuilds', `linux-${arch}`, 'hvsock.node');
-  check(report.arch === arch && report.addons.length === 1 && report.addons[0] === expected, `${label} maps ${path.relative(project, expected)} (mapped: ${report.addons.join(', ')})`);
+  check(
+    report.arch === arch && report.addons.length === 1 && report.addons[0] === expected,
+    `${label} maps ${path.relative(project, expected)} (mapped: ${report.addons.join(', ')})`,
+  );
   check(report.serviceId === EXPECTED_SERVICE_ID, `${label}: serviceIdFromPort(5000) = ${report.serviceId}`);
   check(Number.isInteger(report.port), `${label}: listened on CID ANY, port ${report.port}`);
 }
@@ -160,19 +175,21 @@ try {
   const installed = timed('npm install <tarball> without a compiler', () => install(project, tarball, env));
   check(installed.status === 0, `the tarball installs with no compiler on PATH${installed.status ? `:\n${installed.stderr}` : ''}`);
   if (installed.status === 0) {
-    for (const mode of ['require', 'import']) expectPrebuild(loadCheck([process.execPath], project, mode, env), project, 'x64', `${mode}('hvsock')`);
+    for (const mode of ['require', 'import'])
+      expectPrebuild(loadCheck([process.execPath], project, mode, env), project, 'x64', `${mode}('hvsock')`);
     const cli = spawnSync(path.join(project, 'node_modules', '.bin', 'hvsock'), ['--help'], { cwd: project, env, encoding: 'utf8' });
     check(cli.status === 0 && /hvsock/.test(cli.stdout), `the installed bin runs: hvsock --help (exit ${cli.status})`);
-    const arm64 = timed('arm64 load check under qemu-user', () =>
-      loadCheck(arm64NodeCommand(root), project, 'require', env),
-    );
+    const arm64 = timed('arm64 load check under qemu-user', () => loadCheck(arm64NodeCommand(root), project, 'require', env));
     expectPrebuild(arm64, project, 'arm64', "arm64 require('hvsock')");
   }
 
   const control = scratchProject(dir, 'control');
   const failed = timed('negative control install', () => install(control, withoutPrebuild(tarball, dir), env));
   const output = `${failed.stdout}${failed.stderr}`;
-  check(failed.status !== 0 && /not found: make/.test(output), `without the prebuild the same install fails (needs a compiler): exit ${failed.status}, ${output.match(/gyp ERR! stack Error: [^\n]*/)?.[0] ?? 'no gyp error'}`);
+  check(
+    failed.status !== 0 && /not found: make/.test(output),
+    `without the prebuild the same install fails (needs a compiler): exit ${failed.status}, ${output.match(/gyp ERR! stack Error: [^\n]*/)?.[0] ?? 'no gyp error'}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
