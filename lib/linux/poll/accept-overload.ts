@@ -11,12 +11,10 @@
 // with a doubling backoff: a retry per backoff period, not per loop turn.
 import { debuglog } from 'node:util';
 import { binding } from '../../binding';
+import { UV_ECONNABORTED, UV_EMFILE, UV_ENFILE } from '../../errno';
 
 const debug = debuglog('hvsock'); // NODE_DEBUG=hvsock, as NODE_DEBUG=net for Node's own
 
-export const UV_EMFILE = -24;
-export const UV_ENFILE = -23;
-export const UV_ECONNABORTED = -103;
 /** At most this many queued connections are shed per trick (the default backlog). */
 const SHED_LIMIT = 4096;
 /** Backoff of a paused server: the first retry after this long, doubling up to BACKOFF_MAX_MS. */

@@ -6,7 +6,8 @@
 // failures (EMFILE, ...) are bounded: lib/linux/poll/accept-overload.ts.
 import { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
-import { backoffDelay, holdReserve, isDescriptorShortage, releaseReserve, shedQueued, UV_ECONNABORTED } from './accept-overload';
+import { UV_ECONNABORTED } from '../../errno';
+import { backoffDelay, holdReserve, isDescriptorShortage, releaseReserve, shedQueued } from './accept-overload';
 import { addressBuffer, describeEndpoint, errorAddress, type Endpoint, type VsockAddressInfo } from '../../address/index';
 import { binding, POLL_READABLE, SOCKET_STREAM, type NativePoller } from '../../binding';
 import { alreadyListening, HvsockError, invalidArgType, systemError } from '../../errors';
