@@ -2,12 +2,18 @@
 // SOCK_SEQPACKET message sockets (Linux >= 5.16): every send() arrives as one
 // 'message' of the same length. Starts a message echo server on vsock
 // loopback (CID 1), sends three messages and prints what comes back.
-//   node test/vm/run.mjs node examples/seqpacket.js      (inside the test VM)
+//   node node_modules/hvsock/examples/seqpacket.js [PORT]   (in a VM with vsock_loopback)
+//   node test/vm/run.mjs node examples/seqpacket.js        (in this repository: the test VM)
 'use strict';
 const hvsock = require('hvsock');
 
-// Connects AF_VSOCK: in this repository, only inside the test VM.
-if (!require('node:fs').readFileSync('/proc/cmdline', 'utf8').split(/\s+/).includes('hvsock.testguest=1')) {
+// Connects AF_VSOCK to CID 1 (needs vsock_loopback). Run from an installed
+// package it runs anywhere you run it; run from a checkout of this repository
+// (its test/ folder is there) only inside the test VM, because the machines
+// hvsock is developed on must never make vsock connections outside it.
+const inCheckout = require('node:fs').existsSync(require('node:path').join(__dirname, '..', 'test', 'vm'));
+const inTestGuest = require('node:fs').readFileSync('/proc/cmdline', 'utf8').split(/\s+/).includes('hvsock.testguest=1');
+if (inCheckout && !inTestGuest) {
   console.error('run me inside the test VM: node test/vm/run.mjs node examples/seqpacket.js');
   process.exit(2);
 }
