@@ -77,7 +77,6 @@ export function pickSocketType(value: unknown, name = 'options.type'): 'stream' 
   throw invalidArgValue(name, value, "must be 'stream' or 'seqpacket'");
 }
 
-/** Seqpacket is an AF_VSOCK socket type: Windows has none. */
 /** Validates the `highWaterMark` option of a message socket (connect() and createServer()); undefined: the default. */
 export function pickHighWaterMark(value: unknown, name = 'options.highWaterMark'): number | undefined {
   if (value === undefined) return undefined;
@@ -86,6 +85,7 @@ export function pickHighWaterMark(value: unknown, name = 'options.highWaterMark'
   return value;
 }
 
+/** Seqpacket is an AF_VSOCK socket type: Windows has none. */
 export function rejectWindowsSeqpacket(): void {
   if (isWindows) throw new HvsockError('ERR_HVSOCK_UNSUPPORTED_PLATFORM', "type: 'seqpacket' is a Linux AF_VSOCK socket type");
 }
