@@ -9,28 +9,14 @@
 // this package by its name). Blocks fenced as ```js nocheck are skipped and
 // must say why in the text around them; there are none today.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { documentFiles } from './lib/documents.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = join(root, '.cache', 'doc-blocks');
 const EXTENSIONS = { js: '.js', cjs: '.cjs', javascript: '.js', mjs: '.mjs', ts: '.ts', typescript: '.ts', mts: '.mts' };
-
-function markdownFiles() {
-  const top = ['README.md', 'CONTRIBUTING.md', 'ARCHITECTURE.md'].filter((name) => {
-    try {
-      readFileSync(join(root, name));
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  const docs = readdirSync(join(root, 'docs'))
-    .filter((name) => name.endsWith('.md'))
-    .map((name) => join('docs', name));
-  return [...top, ...docs];
-}
 
 /** Yields { language, code, line } for every fenced block of `text`. */
 function* fencedBlocks(text) {
@@ -47,8 +33,9 @@ function* fencedBlocks(text) {
 
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
+const documents = documentFiles(root);
 const sources = new Map();
-for (const file of markdownFiles()) {
+for (const file of documents) {
   const text = readFileSync(join(root, file), 'utf8');
   for (const block of fencedBlocks(text)) {
     const extension = EXTENSIONS[block.language];
@@ -96,4 +83,4 @@ if (result.status !== 0) {
   process.stderr.write(`\ncheck-doc-blocks: ${sources.size} blocks, typecheck FAILED\n`);
   process.exit(1);
 }
-console.log(`check-doc-blocks: ${sources.size} code blocks in ${markdownFiles().length} files typecheck (strict)`);
+console.log(`check-doc-blocks: ${sources.size} code blocks in ${documents.length} files typecheck (strict)`);

@@ -3,22 +3,17 @@
 // folder of this repository (lib/..., native/..., test/..., examples/...,
 // bench/..., scripts/...) that does not exist: moved code must not leave
 // the documentation pointing at nothing.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { documentFiles } from './lib/documents.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Made by a run, not kept in git.
 const GENERATED = /^(bench\/results|docs\/reference)(\/|$)/;
 const PATH = /(?<![\w/.-])((?:lib|native|test|examples|bench|scripts|docs)\/[A-Za-z0-9_./*-]*[A-Za-z0-9_/])/g;
 
-const files = ['README.md', 'CONTRIBUTING.md', 'ARCHITECTURE.md']
-  .filter((name) => existsSync(join(root, name)))
-  .concat(
-    readdirSync(join(root, 'docs'))
-      .filter((name) => name.endsWith('.md'))
-      .map((name) => `docs/${name}`),
-  );
+const files = documentFiles(root);
 const problems = [];
 let checked = 0;
 for (const file of files) {
