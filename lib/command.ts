@@ -1,7 +1,7 @@
 // Running the system tools discovery relies on (wslinfo, powershell,
 // hcsdiag, wsl.exe): execFile with a timeout, no shell, and failures turned
 // into ERR_HVSOCK_DISCOVERY errors that say which tool and why.
-import { execFile } from 'node:child_process';
+import { childProcessModule } from './builtins';
 import { discoveryError, invalidArgType, outOfRange } from './errors';
 
 /** What a run produced; stdout as raw bytes (wsl.exe writes UTF-16LE). */
@@ -36,19 +36,24 @@ function spawnTool(
   resolve: (result: CommandResult) => void,
   reject: (error: Error) => void,
 ): void {
-  execFile(file, args, { timeout, encoding: 'buffer', windowsHide: true, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
-    if (!error) {
-      resolve({ stdout, stderr });
-      return;
-    }
-    const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: unknown };
-    const said = decodeOutput(stderr).trim() || decodeOutput(stdout).trim();
-    let why: string;
-    if (failure.code === 'ENOENT') why = 'not found';
-    else if (failure.killed || failure.signal) why = `timed out after ${timeout} ms`;
-    else why = `failed (exit code ${String(failure.code)})${said ? `: ${said.slice(0, 200)}` : ''}`;
-    reject(discoveryError(`${file} ${args.join(' ')} ${why}`, error));
-  });
+  childProcessModule().execFile(
+    file,
+    args,
+    { timeout, encoding: 'buffer', windowsHide: true, maxBuffer: 4 << 20 },
+    (error, stdout, stderr) => {
+      if (!error) {
+        resolve({ stdout, stderr });
+        return;
+      }
+      const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: unknown };
+      const said = decodeOutput(stderr).trim() || decodeOutput(stdout).trim();
+      let why: string;
+      if (failure.code === 'ENOENT') why = 'not found';
+      else if (failure.killed || failure.signal) why = `timed out after ${timeout} ms`;
+      else why = `failed (exit code ${String(failure.code)})${said ? `: ${said.slice(0, 200)}` : ''}`;
+      reject(discoveryError(`${file} ${args.join(' ')} ${why}`, error));
+    },
+  );
 }
 
 /** Validates a `timeout` option in ms (default `fallback`). */

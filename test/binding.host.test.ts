@@ -46,3 +46,22 @@ describe('addon loading', () => {
     expect(missing.stderr).toMatch(/Cannot find module .*missing\.node/);
   });
 });
+
+describe('what require("hvsock") loads', () => {
+  // Every program that opens a socket pays for what loading hvsock pulls in:
+  // http, https and tls (OpenSSL's start-up with them) and child_process load
+  // on first use of the helpers that need them (lib/builtins.ts), ~2 MiB of
+  // RSS per process in the guest (docs/performance.md, "Memory").
+  it('loads none of http, https, tls, crypto or child_process until a helper needs them', () => {
+    const script =
+      "const before = new Set(process.moduleLoadList); const hvsock = require('hvsock');" +
+      'const added = () => process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith("NativeModule ")).map((m) => m.slice(13));' +
+      'const atLoad = added(); hvsock.createHttpAgent("vsock://3:80"); console.log(JSON.stringify({ atLoad, afterAgent: added() }));';
+    const { atLoad, afterAgent } = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as Record<
+      string,
+      string[]
+    >;
+    for (const heavy of ['http', 'https', 'tls', 'crypto', 'child_process']) expect(atLoad).not.toContain(heavy);
+    expect(afterAgent).toContain('http'); // the helper still gets it
+  });
+});

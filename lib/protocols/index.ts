@@ -2,11 +2,12 @@
 // agents, an undici connector, and listenOn() for servers that should accept
 // on a vsock address directly. Everything rides on real net.Sockets, so TLS,
 // HTTP/1.1, HTTP/2 and WebSocket libraries run unchanged.
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
 import type * as net from 'node:net';
 import { Server } from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
+import { httpModule, httpsModule, tlsModule } from '../builtins';
 import { describeEndpoint, resolveVsockAddress, type Endpoint, type VsockAddressInfo } from '../address/index';
 import { invalidArgType } from '../errors';
 import { handleOf, type StreamHandle } from '../handle/handles';
@@ -65,7 +66,7 @@ function secureOver(target: ConnectOptions, connectTls: (socket: net.Socket) => 
  */
 export function createHttpAgent(address: ConnectTarget, agentOptions?: http.AgentOptions): http.Agent {
   const target = checkTarget(address);
-  const agent = new http.Agent(agentOptions);
+  const agent = new (httpModule().Agent)(agentOptions);
   agent.createConnection = () => connect(target);
   return agent;
 }
@@ -83,7 +84,7 @@ export function createHttpAgent(address: ConnectTarget, agentOptions?: http.Agen
  */
 export function createHttpsAgent(address: ConnectTarget, agentOptions?: https.AgentOptions): https.Agent {
   const target = checkTarget(address);
-  const agent = new https.Agent(agentOptions);
+  const agent = new (httpsModule().Agent)(agentOptions);
   const createTlsConnection = agent.createConnection.bind(agent);
   // https.Agent's own createConnection calls tls.connect(options) with the
   // cached session; handing it our socket keeps that behaviour.
@@ -133,7 +134,7 @@ export function createUndiciConnector(
     const secure = options.protocol === 'https:';
     const socket: net.Socket = secure
       ? secureOver(target, (raw) =>
-          tls.connect({
+          tlsModule().connect({
             servername: options.servername || options.hostname,
             ALPNProtocols: ['http/1.1'],
             ...tlsOptions,
