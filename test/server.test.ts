@@ -1,5 +1,7 @@
 // Servers over real AF_VSOCK in the rig's guest.
+import * as diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertInTestGuest } from './helpers/guest';
@@ -101,6 +103,61 @@ describe('createServer() / listen()', () => {
     expect(await readAll(second)).toHaveLength(0); // dropped by net
     first.destroy();
     server.close();
+  });
+
+  // The handle path's accept makes VsockSockets itself (lib/handle/socket.ts
+  // acceptVsockSockets): re-prototyping net's socket and reading both names
+  // at once cost ~110 µs of a ~480 µs connection in the guest. What net's
+  // accept does besides (the diagnostics channel, connection counting) stays.
+  it('accepts into VsockSockets without re-prototyping them, reads addresses only when asked, publishes net.server.socket', async () => {
+    const bindingModule: typeof import('../lib/binding') = createRequire(__filename)('../dist/binding.js');
+    const real = bindingModule.binding();
+    let nameReads = 0;
+    bindingModule.replaceBindingForTesting({
+      ...real,
+      getpeername: (fd, out) => (nameReads++, real.getpeername(fd, out)),
+      getsockname: (fd, out) => (nameReads++, real.getsockname(fd, out)),
+    });
+    const setPrototypeOf = Object.setPrototypeOf;
+    let reprototyped = 0;
+    Object.setPrototypeOf = (object: object, prototype: object | null) => {
+      if (prototype === hvsock.VsockSocket.prototype) reprototyped++;
+      return setPrototypeOf(object, prototype);
+    };
+    const published: unknown[] = [];
+    const onPublish = (message: unknown): number => published.push((message as { socket: unknown }).socket);
+    diagnostics.subscribe('net.server.socket', onPublish);
+    try {
+      const server = hvsock.createServer();
+      const port = await listenOnFreshPort(server);
+      nameReads = 0;
+      const accepted = once(server, 'connection');
+      const client = await connectLoopback(port);
+      const [socket] = (await accepted) as [InstanceType<typeof hvsock.VsockSocket>];
+      const before = { nameReads, reprototyped, published: published.length };
+      expect(socket.remoteCid).toBe(Cid.LOCAL);
+      expect(socket.remoteAddress).toBe(String(Cid.LOCAL));
+      expect(socket.address()).toMatchObject({ cid: Cid.LOCAL, port });
+      const peerPort = socket.remotePort;
+      const serverSideReads = nameReads;
+      expect(peerPort).toBe(client.localPort);
+      if (onPollPath) {
+        expect(socket).toBeInstanceOf(hvsock.PollSocket);
+      } else {
+        expect(socket).toBeInstanceOf(hvsock.VsockSocket);
+        expect(before).toEqual({ nameReads: 0, reprototyped: 0, published: 1 });
+        expect(published[0]).toBe(socket);
+        expect(serverSideReads).toBe(2); // each name once, then kept
+      }
+      client.destroy();
+      await once(socket, 'close');
+      expect(socket.remotePort).toBe(peerPort); // kept after close
+      await new Promise((resolve) => server.close(resolve));
+    } finally {
+      diagnostics.unsubscribe('net.server.socket', onPublish);
+      Object.setPrototypeOf = setPrototypeOf;
+      bindingModule.replaceBindingForTesting();
+    }
   });
 
   it('getLocalCid() answers from /dev/vsock', () => {

@@ -3,6 +3,7 @@
 // state machine (early writes buffered, 'connect'/'ready', errors) itself.
 // The connects that drive it live per platform (lib/linux/connect.ts,
 // lib/win/connect.ts).
+import * as diagnostics from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import { describeEndpoint, type Endpoint, type VsockAddressInfo } from '../address/index';
 import { nameOrNone, readName } from '../address/names';
@@ -25,15 +26,15 @@ export class VsockSocket extends net.Socket {
 
   /** The peer's context id. */
   get remoteCid(): number | undefined {
-    return this[kPeer]?.cid;
+    return this.peerEndpoint()?.cid;
   }
   /** The peer's VM id, for the well-known CIDs (PARENT, LOOPBACK). */
   get remoteVmId(): string | undefined {
-    return this[kPeer]?.vmId;
+    return this.peerEndpoint()?.vmId;
   }
   /** The peer's port as a service id (VSOCK template). */
   get remoteServiceId(): string | undefined {
-    return this[kPeer]?.serviceId;
+    return this.peerEndpoint()?.serviceId;
   }
   /** This end's context id as the kernel reports it (a client sees CID ANY). */
   get localCid(): number | undefined {
@@ -71,7 +72,7 @@ export class VsockSocket extends net.Socket {
   // net's remoteAddress/remotePort/remoteFamily read this.
   /** @internal */
   _getpeername(): Partial<VsockAddressInfo> {
-    const peer = this[kPeer];
+    const peer = this.peerEndpoint();
     return peer ? describeEndpoint(peer) : {};
   }
 
@@ -80,6 +81,17 @@ export class VsockSocket extends net.Socket {
   _getsockname(): Partial<VsockAddressInfo> {
     const local = this.localEndpoint();
     return local ? describeEndpoint(local) : {};
+  }
+
+  // Read on first use and kept, as net does with its _peername: an accepted
+  // socket whose addresses nobody asks for costs no getpeername/getsockname
+  // (and, as with net, reports none once closed if never asked before).
+  private peerEndpoint(): Endpoint | undefined {
+    if (this[kPeer] === undefined && !this.connecting) {
+      const handle = handleOf(this);
+      if (handle) this[kPeer] = nameOrNone(readName(handle.fd, true));
+    }
+    return this[kPeer];
   }
 
   private localEndpoint(): Endpoint | undefined {
@@ -105,15 +117,57 @@ export class VsockSocket extends net.Socket {
   }
 }
 
-/** Makes a net-created socket (from an accepting server) a VsockSocket. */
+/**
+ * Makes a net-created socket (from an accepting server) a VsockSocket; its
+ * addresses are read on first use. Servers whose handle accepts through
+ * acceptVsockSockets() make VsockSockets from the start instead: changing
+ * the prototype of a live object costs V8 ~1.6 µs here at native speed.
+ */
 export function adoptAcceptedSocket(socket: net.Socket): VsockSocket {
-  const adopted = Object.setPrototypeOf(socket, VsockSocket.prototype) as VsockSocket;
-  const handle = handleOf(adopted);
-  if (handle) {
-    adopted[kPeer] = nameOrNone(readName(handle.fd, true));
-    adopted[kLocal] = nameOrNone(readName(handle.fd, false));
-  }
-  return adopted;
+  return socket instanceof VsockSocket ? socket : (Object.setPrototypeOf(socket, VsockSocket.prototype) as VsockSocket);
+}
+
+/** The part of net.Server's own state that its accept callback keeps. */
+interface NetServerState {
+  _connections: number;
+  maxConnections?: number | null;
+  allowHalfOpen: boolean;
+  pauseOnConnect: boolean;
+}
+
+type OnConnection = (this: unknown, status: number, clientHandle?: unknown) => void;
+
+const serverSocketChannel = diagnostics.channel('net.server.socket');
+
+/**
+ * Makes a listening server's handle accept straight into VsockSockets: net's
+ * own accept callback builds a plain net.Socket, which would then need its
+ * prototype changed (adoptAcceptedSocket), about 60 µs of a 600 µs
+ * connection in the TCG guest (docs/performance.md). What net's callback
+ * does for a connection is done here in the same order; failures and
+ * connections past maxConnections stay with net's callback (it reports
+ * 'error' or drops them). Call right after net's listen(handle).
+ */
+export function acceptVsockSockets(server: net.Server): void {
+  const handle = handleOf(server) as { onconnection?: OnConnection } | null;
+  const netOnConnection = handle?.onconnection;
+  if (!handle || typeof netOnConnection !== 'function') return; // emit('connection') adopts instead
+  const state = server as unknown as NetServerState;
+  handle.onconnection = function onVsockConnection(this: unknown, status: number, clientHandle?: unknown): void {
+    const full = state.maxConnections !== undefined && state.maxConnections !== null && state._connections >= state.maxConnections;
+    if (status !== 0 || clientHandle === undefined || full) return netOnConnection.call(this, status, clientHandle);
+    const socket = new VsockSocket({
+      handle: clientHandle,
+      allowHalfOpen: state.allowHalfOpen,
+      pauseOnCreate: state.pauseOnConnect,
+      readable: true,
+      writable: true,
+    } as net.SocketConstructorOpts);
+    state._connections++;
+    Object.assign(socket, { server, _server: server }); // net's close bookkeeping reads _server
+    server.emit('connection', socket);
+    if (serverSocketChannel.hasSubscribers) serverSocketChannel.publish({ socket });
+  };
 }
 
 // A socket that never connected: it reports `error` asynchronously, as net

@@ -17,7 +17,7 @@ import { alreadyListening, fdError, HvsockError, invalidArgType, outOfRange, sys
 import { adoptListener, adoptStream, handleOf, type StreamHandle } from '../handle/handles';
 import { checkListener, pickSocketSettings } from '../options';
 import { applySettings, definedOnly, type SocketSettings } from '../settings';
-import { adoptAcceptedSocket, VsockSocket } from '../handle/socket';
+import { acceptVsockSockets, adoptAcceptedSocket, VsockSocket } from '../handle/socket';
 
 // Linux numbers, for messages only (the checks compare against the addon's constants).
 const FAMILY_NAMES: Readonly<Record<number, string>> = {
@@ -172,6 +172,7 @@ export function listenFd(
   }
   takeOwnership(fd);
   listenHandle(handle, backlog, local);
+  acceptVsockSockets(server);
 }
 
 // VsockSocket.fromFd() is this function; set here so that lib/handle/socket.ts

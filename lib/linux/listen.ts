@@ -6,6 +6,7 @@ import { addressBuffer, decodeEndpoint, encodeEndpoint, errorAddress, type Endpo
 import { binding, SOCKET_STREAM } from '../binding';
 import { alreadyListening, systemError, type HvsockSystemError } from '../errors';
 import { adoptListener, handleOf, type StreamHandle } from '../handle/handles';
+import { acceptVsockSockets } from '../handle/socket';
 import type { VsockListenRequest } from '../options';
 import { applySettings, definedOnly, type SocketSettings } from '../settings';
 
@@ -73,4 +74,5 @@ export function listenVsock(
     return;
   }
   listenHandle(opened.handle, request.backlog, opened.local);
+  acceptVsockSockets(server);
 }

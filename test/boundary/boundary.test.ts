@@ -27,6 +27,7 @@ const BULK = (Number(process.env.HVSOCK_BOUNDARY_MIB) || 16) * MiB;
 const CONTROL_PORT = 7000; // guest.js connects here
 const BULK_PORT = 7001; // guest → host transfers; the restarted guest's l2-peer says hello here too
 const ECHO_PORT = 9000; // the guest's echo service (Node, then l2-peer after the restart)
+const RTT_PORT = 9050; // the guest's echo service for the round-trip figure
 const BOOT_MS = 1_200_000; // L2 boot + Node start + addon load: 6.6 and 14.8 min measured, with other jobs on the 2 cores
 
 const report = (line: string): void => console.log(`[boundary] ${line}`);
@@ -199,6 +200,38 @@ describe('hvsock across a real VM boundary (L1 vhost_vsock host, L2 virtio guest
       sha256: createHash('sha256').update(body).digest('hex'),
     });
   }, 180_000);
+
+  // A figure for docs/performance.md (issue #17, item 7), not a target: the
+  // round trip between the two kernels over vhost-vsock, Node at both ends,
+  // under nested TCG. Every echo is checked.
+  it('host → guest round trips: 200 × 64 B through a guest echo server, every echo checked (RTT reported)', async () => {
+    const ROUNDS = 200;
+    await control.call('serve', { port: RTT_PORT, kind: 'echo' }, 60_000);
+    const socket = hvsock.connect({ cid: L2_CID, port: RTT_PORT });
+    await within(once(socket, 'connect'), 60_000, 'the connection to the guest echo server', l2);
+    const micros: number[] = [];
+    const message = new pattern.Pattern('rtt').slice(0, 64);
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < ROUNDS; i++) {
+      const sent = process.hrtime.bigint();
+      socket.write(message);
+      let echoed = Buffer.alloc(0);
+      while (echoed.length < message.length) {
+        const [chunk] = (await within(once(socket, 'data'), 60_000, `echo ${i}`, l2)) as [Buffer];
+        echoed = Buffer.concat([echoed, chunk]);
+      }
+      expect(echoed.equals(message)).toBe(true);
+      micros.push(Number(process.hrtime.bigint() - sent) / 1000);
+    }
+    const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    socket.destroy();
+    micros.sort((a, b) => a - b);
+    const at = (q: number): string => (micros[Math.min(micros.length - 1, Math.floor(q * micros.length))] / 1000).toFixed(2);
+    report(
+      `host → guest round trips, ${ROUNDS} × 64 B: median ${at(0.5)} ms, p90 ${at(0.9)} ms, p99 ${at(0.99)} ms, ` +
+        `mean ${(totalMs / ROUNDS).toFixed(2)} ms (${load()})`,
+    );
+  }, 300_000);
 
   it('connecting to a CID no VM has fails at once with ENODEV and a hint saying what to check', async () => {
     const s = hvsock.connect({ cid: 4, port: 1234 });
