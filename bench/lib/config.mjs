@@ -54,9 +54,11 @@ export const transportNames = {
 // sizes in the guest too.
 const GUEST_SIZES = { runs: 5, bulk: 96 * MiB, rounds: 1000, conns: [100, 200], concurrency: 100, streams: [100, 512 * KiB], cycles: 1000 };
 // On the instruction clock (the default guest mode) one vCPU runs everything
-// and emulation with instruction counting is slower in wall time, while the
-// figures barely move between runs: 3 runs, smaller sizes.
-const ICOUNT_SIZES = { runs: 3, bulk: 32 * MiB, rounds: 500, conns: [100, 200], concurrency: 100, streams: [50, 256 * KiB], cycles: 500 };
+// and emulation with instruction counting is slower in wall time: smaller
+// sizes. C, Go and Python repeat within 1% there, Node's figures do not
+// (5-45% between runs: how the one vCPU interleaves the processes and
+// Node's own threads), so 5 runs for a steadier median.
+const ICOUNT_SIZES = { runs: 5, bulk: 32 * MiB, rounds: 500, conns: [100, 200], concurrency: 100, streams: [50, 256 * KiB], cycles: 500 };
 const ISSUE_SIZES = {
   runs: 5,
   bulk: 1 * GiB,
@@ -73,10 +75,9 @@ const WARMUP_STREAM_BYTES = 256 * KiB;
 
 // The peer-process cases (the issue's sizes; one vCPU on the instruction
 // clock, so the figures are instruction counts, see docs/performance.md).
-// Three runs: on the instruction clock runs differ by well under 1%, and a
-// run costs minutes of wall time there. Bulk is 64 MiB, not the issue's
-// 256: the cost per MiB is what is compared, and the time is short.
-const PEER_SIZES = { runs: 3, bulk: 64 * MiB, rounds: 2000, conns: 500 };
+// Five runs, as above. Bulk is 64 MiB, not the issue's 256: the cost per
+// MiB is what is compared, and the time is short.
+const PEER_SIZES = { runs: 5, bulk: 64 * MiB, rounds: 2000, conns: 500 };
 const PEER_QUICK = { runs: 1, bulk: 1 * MiB, rounds: 50, conns: 20 };
 
 /** The peer-process cases: each sample a server process and a client process. */
