@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCLoop } from './lib/c-loop.mjs';
 import { buildGoPeer } from './lib/peers.mjs';
-import { legend, summarize, table, targetLines, targets } from './lib/report.mjs';
+import { renderReport } from './lib/render.mjs';
 import { runSuite } from './lib/suite.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -89,55 +89,16 @@ if (!flags.has('--host-only')) {
 }
 host.loadAfter = load();
 
-const rows = summarize(results);
-const checks = targets(rows);
-const errors = results.filter((r) => r.error);
-const lines = [];
-const say = (line = '') => lines.push(line);
-say(
-  `# hvsock benchmarks ${new Date().toISOString()}${quick ? ' (--quick: smoke run, figures meaningless)' : full ? ' (--full: the issue sizes everywhere)' : ''}`,
-);
-say(
-  `host: ${host.cpus} cores (${host.cpu}), ${host.memoryGiB} GiB, Node ${host.node}; load average ${host.loadBefore} before, ${host.loadAfter} after`,
-);
-if (results.some((r) => r.place === 'host')) {
-  say('\n## Host, native speed: our I/O machinery on an AF_UNIX socketpair (stand-in for vsock)');
-  say(legend('host'));
-  say('Ratios are ours ÷ baseline: above 1 is better for throughput and rates, below 1 for latency.\n');
-  say(table(rows, 'host'));
-}
-if (guest) {
-  say(
-    `\n## Guest: real vsock loopback, QEMU accel=${accel.toUpperCase()}, ${guest.machine.cpus} vCPUs, ${guest.machine.memoryMiB} MiB, kernel ${guest.machine.kernel}`,
-  );
-  if (icount) {
-    say('Instruction clock (QEMU -icount shift=0, 1 vCPU): every guest nanosecond is one executed instruction, so the');
-    say('figures are deterministic instruction costs; cache, TLB and real context-switch costs are not in them.');
-    say('Each cell: median ±(farthest run from it).');
-  } else if (accel === 'tcg') {
-    say('!!! TCG: the guest CPU is emulated. JIT-compiled Node code is penalised more than C, so Node ÷ C ratios here');
-    say('!!! are pessimistic and only indicative: compare Node against Node, and see the host table for our overhead.');
-  }
-  say(legend('guest'));
-  say('');
-  say(table(rows, 'guest'));
-  if (rows.some((r) => r.place === 'peers')) {
-    say('\n## Guest, each end its own process (server and client): cost bound and alternatives');
-    say(legend('peers'));
-    say('');
-    say(table(rows, 'peers'));
-  }
-}
-say('\n## Targets');
-say(targetLines(checks));
-if (errors.length) {
-  say('\n## Failures');
-  for (const e of errors) say(`- ${e.place} ${e.case} / ${e.transport}: ${e.error}`);
-}
-say(
-  `\nTotal time ${((Date.now() - started) / 1000).toFixed(0)} s${host.guestSeconds === undefined ? '' : `, guest part ${host.guestSeconds} s`}.`,
-);
-const text = lines.join('\n');
+const { text, rows, checks, errors } = renderReport({
+  results,
+  quick,
+  full,
+  icount,
+  accel,
+  host,
+  guest: guest?.machine,
+  seconds: (Date.now() - started) / 1000,
+});
 process.stdout.write(`${text}\n`);
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');

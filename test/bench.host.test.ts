@@ -75,6 +75,30 @@ describe('bench report', () => {
     expect(poll.met).toBe(false);
   });
 
+  it("checks the host's every stand-in case against net on the same socketpair (≥ 0.95, round trips ≤ 1.1)", async () => {
+    const { summarize, targets } = await load('../bench/lib/report.mjs');
+    const conn = (seconds: number) => ({ seconds, bytes: 0, ops: 1000 });
+    const rtt = (medianUs: number) => ({ seconds: 1, bytes: 0, ops: 1000, medianUs, p99Us: medianUs * 2 });
+    const rows = summarize([
+      { ...result('standin', [sample(1)], 'bulk', 'host'), case: 'bulk 64 KiB c2s' },
+      { ...result('net-pair', [sample(0.96)], 'bulk', 'host'), case: 'bulk 64 KiB c2s' },
+      { ...result('standin', [conn(1)], 'conn', 'host'), case: 'conn x1' },
+      { ...result('net-pair', [conn(0.9)], 'conn', 'host'), case: 'conn x1' },
+      { ...result('standin', [rtt(11)], 'rtt', 'host'), case: 'rtt 64 B' },
+      { ...result('net-pair', [rtt(10)], 'rtt', 'host'), case: 'rtt 64 B' },
+    ]);
+    const host = Object.fromEntries(
+      targets(rows)
+        .filter((c: { place: string; what: string }) => c.place === 'host' && c.what.includes('net-pair'))
+        .map((c: { what: string; value: number; met: boolean }) => [c.what, [Number(c.value.toFixed(3)), c.met]]),
+    );
+    expect(host).toEqual({
+      'bulk 64 KiB c2s vs net-pair': [0.96, true], // 64 MiB in 1 s against 0.96 s
+      'conn x1 vs net-pair': [0.9, false],
+      'rtt 64 B median vs net-pair': [1.1, true],
+    });
+  });
+
   it('checks round trips by their median', async () => {
     const { summarize, targets } = await load('../bench/lib/report.mjs');
     const rtt = (medianUs: number) => ({ seconds: 1, bytes: 0, ops: 1000, medianUs, p99Us: medianUs * 2 });
