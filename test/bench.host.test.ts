@@ -99,6 +99,18 @@ describe('bench report', () => {
     });
   });
 
+  it('compares run k with run k: a slow run slows every transport of it alike', async () => {
+    const { summarize, targets } = await load('../bench/lib/report.mjs');
+    // Run 2 is twice as slow for both (the instruction clock's interleaving): per run 0.8 and 0.8;
+    // the ratio of the medians (2 s ÷ 3 s) would say 0.67.
+    const rows = summarize([
+      result('hvsock', [sample(2.5), sample(5), sample(2)]),
+      result('hvsock-poll', [sample(2), sample(4), sample(1.6)]),
+    ]);
+    const poll = targets(rows).find((c: { what: string }) => c.what.includes('default ÷ poll'));
+    expect([poll.value, poll.low, poll.high].map((v: number) => Number(v.toFixed(3)))).toEqual([0.8, 0.8, 0.8]);
+  });
+
   it('checks round trips by their median', async () => {
     const { summarize, targets } = await load('../bench/lib/report.mjs');
     const rtt = (medianUs: number) => ({ seconds: 1, bytes: 0, ops: 1000, medianUs, p99Us: medianUs * 2 });
