@@ -83,23 +83,23 @@ export class VsockSocket extends net.Socket {
     return local ? describeEndpoint(local) : {};
   }
 
-  // Read on first use and kept, as net does with its _peername: an accepted
-  // socket whose addresses nobody asks for costs no getpeername/getsockname
-  // (and, as with net, reports none once closed if never asked before).
   private peerEndpoint(): Endpoint | undefined {
-    if (this[kPeer] === undefined && !this.connecting) {
-      const handle = handleOf(this);
-      if (handle) this[kPeer] = nameOrNone(readName(handle.fd, true));
-    }
-    return this[kPeer];
+    return this.endpoint(kPeer, true);
   }
 
   private localEndpoint(): Endpoint | undefined {
-    if (this[kLocal] === undefined && !this.connecting) {
+    return this.endpoint(kLocal, false);
+  }
+
+  // Read on first use and kept, as net does with its _peername: an accepted
+  // socket whose addresses nobody asks for costs no getpeername/getsockname
+  // (and, as with net, reports none once closed if never asked before).
+  private endpoint(key: typeof kPeer | typeof kLocal, peer: boolean): Endpoint | undefined {
+    if (this[key] === undefined && !this.connecting) {
       const handle = handleOf(this);
-      if (handle) this[kLocal] = nameOrNone(readName(handle.fd, false));
+      if (handle) this[key] = nameOrNone(readName(handle.fd, peer));
     }
-    return this[kLocal];
+    return this[key];
   }
 
   /**
