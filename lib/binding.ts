@@ -127,6 +127,15 @@ export interface NativeBinding {
    * unless open, false closes it; a status.
    */
   reserve?(hold: boolean): number;
+  /**
+   * Linux: fds from socket() and accept() are held by the environment until
+   * an owner takes them (a Poller with ownsFd, close(), or disown() just
+   * before a Node handle opens the fd), and closed at its teardown: a Worker
+   * terminated between two statements leaks nothing (native/addon_custody.h).
+   */
+  disown?(fd: number): void;
+  /** Linux: how many fds await an owner (0 whenever no call is under way). */
+  heldDescriptors?(): number;
   /** Windows only (native/addon_win32.cc): typed in lib/win/binding.ts. */
   win?: unknown;
 }

@@ -13,6 +13,7 @@
 #else
 #include <sys/socket.h>  // AF_* / SOCK_* for the constants
 
+#include "addon_custody.h"
 #include "addon_poller.h"
 #include "io.h"
 #endif
@@ -41,11 +42,22 @@ void EncodeAddress(const hvsock_addr& addr, const Napi::Value& value) {
   if (bytes.ByteLength() >= glue::kAddressBytes) glue::EncodeAddress(addr, bytes.Data());
 }
 
+// A descriptor the addon just made: held until an owner takes it (addon_custody.h).
+void TakeCustody(Napi::Env env, hvsock_fd fd) {
+#ifndef _WIN32
+  FdCustodyOf(env).Take(fd);
+#else
+  (void)env, (void)fd;
+#endif
+}
+
 // socket(type) -> fd | -err
 Napi::Value Socket(const Napi::CallbackInfo& info) {
   hvsock_fd fd = 0;
   int rc = hvsock_socket(Int(info[0]), &fd);
-  return Status(info.Env(), rc == 0 ? static_cast<int64_t>(fd) : rc);
+  if (rc != 0) return Status(info.Env(), rc);
+  TakeCustody(info.Env(), fd);
+  return Status(info.Env(), static_cast<int64_t>(fd));
 }
 
 // bind(fd, address) / connect(fd, address) -> status
@@ -69,6 +81,7 @@ Napi::Value Accept(const Napi::CallbackInfo& info) {
   hvsock_addr peer;
   int rc = hvsock_accept(Fd(info[0]), &client, &peer);
   if (rc != 0) return Status(info.Env(), rc);
+  TakeCustody(info.Env(), client);
   EncodeAddress(peer, info[1]);
   return Status(info.Env(), static_cast<int64_t>(client));
 }
@@ -82,6 +95,9 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
+#ifndef _WIN32
+  FdCustodyOf(info.Env()).Drop(Int(info[0]));
+#endif
   return Status(info.Env(), hvsock_close(Fd(info[0])));
 }
 
@@ -230,6 +246,8 @@ class Addon : public Napi::Addon<Addon> {
                     StaticFn(env, "isListening", IsListening),
                     StaticFn(env, "setCloexec", SetCloexec),
                     InstanceMethod<&Addon::Reserve>("reserve", napi_enumerable),
+                    InstanceMethod<&Addon::Disown>("disown", napi_enumerable),
+                    InstanceMethod<&Addon::HeldDescriptors>("heldDescriptors", napi_enumerable),
 #endif
                 });
 #ifndef _WIN32
@@ -243,6 +261,8 @@ class Addon : public Napi::Addon<Addon> {
   ~Addon() {
     if (reserve_fd_ >= 0) hvsock_close(reserve_fd_);
   }
+
+  FdCustody& custody() { return custody_; }
 #endif
 
  private:
@@ -267,6 +287,20 @@ class Addon : public Napi::Addon<Addon> {
   }
 
   int reserve_fd_ = -1;
+
+  // disown(fd): a Node handle is about to own the fd (handle.open), so
+  // teardown must no longer close it.
+  Napi::Value Disown(const Napi::CallbackInfo& info) {
+    custody_.Drop(Int(info[0]));
+    return info.Env().Undefined();
+  }
+
+  // heldDescriptors() -> how many fds await an owner (tests: 0 when idle).
+  Napi::Value HeldDescriptors(const Napi::CallbackInfo& info) {
+    return Status(info.Env(), static_cast<int64_t>(custody_.Size()));
+  }
+
+  FdCustody custody_;  // destroyed with the environment: closes what it holds
 #endif
 
   static PropertyDescriptor StaticFn(Napi::Env env, const char* name, Napi::Function::Callback fn) {
@@ -275,6 +309,10 @@ class Addon : public Napi::Addon<Addon> {
 };
 
 }  // namespace
+
+#ifndef _WIN32
+FdCustody& FdCustodyOf(Napi::Env env) { return env.GetInstanceData<Addon>()->custody(); }
+#endif
 }  // namespace hvsock
 
 using HvsockAddon = hvsock::Addon;

@@ -1,6 +1,7 @@
 #include "addon_poller.h"
 
 #include "addon_callback.h"
+#include "addon_custody.h"
 #include "hvsock.h"
 
 namespace hvsock {
@@ -96,6 +97,7 @@ Poller::Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) 
   state->owner = this;
   state->fd = fd;
   state->owns_fd = info.Length() > 2 && info[2].ToBoolean().Value();
+  if (state->owns_fd) FdCustodyOf(env).Drop(fd);  // ours from here: closed by close() or teardown
   napi_add_async_cleanup_hook(env, OnEnvironmentTeardown, state, &state->cleanup_hook);
   state_ = state;
   callback_ = Napi::Persistent(info[1].As<Napi::Function>());

@@ -160,6 +160,26 @@ describe('createServer() / listen()', () => {
     }
   });
 
+  // native/addon_custody.h: fds from socket() and accept() are held until an
+  // owner takes them, and closed at teardown. An fd left held after its owner
+  // took it would be closed twice at a Worker's teardown; this pins that every
+  // path (listen, connect, accept; handle or poll) hands its fds over.
+  it('leaves no descriptor awaiting an owner once listening, connected, accepted and closed', async () => {
+    const held = (): number => createRequire(__filename)('../dist/binding.js').binding().heldDescriptors();
+    const server = hvsock.createServer();
+    const port = await listenOnFreshPort(server);
+    expect(held()).toBe(0);
+    const accepted: net.Socket[] = [];
+    server.on('connection', (socket: net.Socket) => accepted.push(socket));
+    const clients = await Promise.all(Array.from({ length: 8 }, () => connectLoopback(port)));
+    while (accepted.length < clients.length) await once(server, 'connection');
+    expect(held()).toBe(0);
+    for (const client of clients) client.destroy();
+    await Promise.all(accepted.map((socket) => (socket.closed ? undefined : once(socket, 'close'))));
+    await new Promise((resolve) => server.close(resolve));
+    expect(held()).toBe(0);
+  });
+
   it('getLocalCid() answers from /dev/vsock', () => {
     const cid = hvsock.getLocalCid();
     expect(Number.isInteger(cid)).toBe(true);

@@ -116,6 +116,7 @@ function create(ctor: HandleConstructor | null, type: number): StreamHandle | nu
 function adopt(ctor: HandleConstructor | null, type: number, fd: number): StreamHandle | number {
   const handle = create(ctor, type);
   if (typeof handle === 'number') return handle;
+  binding().disown?.(fd); // the handle owns it from here (nothing runs in between)
   const status = handle.open(fd);
   if (status !== 0) {
     handle.close();
