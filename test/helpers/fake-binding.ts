@@ -28,6 +28,8 @@ export interface Script {
    * listen path runs; the watcher sees the far end's writes as "readable".
    */
   listener?: boolean;
+  /** accept(): what the library sees instead of the real call (default: the real one). */
+  accept?(real: NativeBinding['accept'], fd: number, peer: Uint8Array): number;
   /** Wraps every watcher's start(events): e.g. a failure status instead of the real call. */
   pollStart?(real: (events: number) => number, events: number): number;
   /**
@@ -140,7 +142,7 @@ export function installFakeBinding(script: Script): { kernel: FakeKernel; restor
     },
     accept(fd, peer) {
       calls.push(`accept(${fd})`);
-      return real.accept(fd, peer);
+      return script.accept ? script.accept(real.accept, fd, peer) : real.accept(fd, peer);
     },
     listen(fd, backlog) {
       calls.push(`listen(${fd})`);

@@ -1,6 +1,6 @@
 // The poll path's server: a listening vsock fd watched by uv_poll; each
-// readiness event accepts (accept4, non-blocking) until EAGAIN and hands the
-// new fds to a factory (PollSocket for streams, SeqpacketSocket for
+// readiness event accepts one connection (accept4, non-blocking) and hands
+// the new fd to a factory (PollSocket for streams, SeqpacketSocket for
 // messages). Mirrors net.Server's surface and close() semantics: stops
 // accepting at once, 'close' once the last connection has closed. Accept
 // failures (EMFILE, ...) are bounded: lib/linux/poll/accept-overload.ts.
@@ -18,8 +18,6 @@ import { pickListenArguments, pickSocketSettings, type ListenOptions } from '../
 import { definedOnly, type SocketSettings } from '../../settings';
 
 const debug = debuglog('hvsock');
-/** Accepts per readiness event before yielding to the loop (it fires again: level-triggered). */
-const ACCEPTS_PER_EVENT = 64;
 
 /** What a poll server needs of the connections it makes. */
 export interface AcceptedConnection extends EventEmitter {
@@ -97,7 +95,7 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
     const status = native.listen(bound.fd, backlog);
     let poller: NativePoller | undefined;
     try {
-      if (status === 0) poller = new native.Poller(bound.fd, () => this.acceptAll(), true);
+      if (status === 0) poller = new native.Poller(bound.fd, () => this.acceptOne(), true);
     } catch (error) {
       native.close(bound.fd);
       process.nextTick(() => this.emit('error', error));
@@ -127,43 +125,42 @@ export class PollServer<S extends AcceptedConnection> extends EventEmitter {
     return this;
   }
 
-  // Accepts until EAGAIN. On vsock that last accept() on an empty queue
-  // sleeps until the next timer tick even when non-blocking (vsock_accept's
-  // schedule_timeout(0); up to 4 ms, 1.7-2.5 ms measured in the guest, once
-  // per readiness event: docs/performance.md). Accepting one connection per
-  // event avoids it, but made a Worker terminated mid-accept leak a socket
-  // now and then (test/lifecycle.test.ts under HVSOCK_IO=poll): it needs the
-  // accepted fd owned natively from accept4 on before it can land.
-  private acceptAll(): void {
+  // One accept per readiness event, never "until EAGAIN": vsock's accept on
+  // an empty queue does not return at once even when non-blocking. It waits
+  // on a zero timeout (schedule_timeout(0) in vsock_accept), which sleeps
+  // until the next timer tick: up to 4 ms at HZ=250, per event, measured at
+  // 1.7-2.5 ms per sequential connection in the guest. The watcher is
+  // level-triggered, so connections still queued fire it again on the next
+  // loop turn (libuv's own accept path does likewise here: one accept4 per
+  // event in strace).
+  private acceptOne(): void {
+    if (this.poller === null) return;
     const native = binding();
     const peer = addressBuffer();
-    for (let i = 0; i < ACCEPTS_PER_EVENT && this.poller !== null; i++) {
-      const fd = native.accept(this.fd, peer);
-      if (fd === UV_EAGAIN) return;
-      if (fd === UV_ECONNABORTED) continue;
-      if (fd < 0) {
-        this.acceptFailed(fd, peer);
-        return;
-      }
-      this.failures = 0;
-      if (this.maxConnections !== undefined && this.connections.size >= this.maxConnections) {
-        native.close(fd); // as net: dropped, the peer sees its end
-        continue;
-      }
-      let connection: S;
-      try {
-        connection = this.makeConnection(fd, this.options);
-      } catch (error) {
-        this.emit('error', error);
-        continue;
-      }
-      this.connections.add(connection);
-      connection.once('close', () => {
-        this.connections.delete(connection);
-        this.emitCloseIfDrained();
-      });
-      this.emit('connection', connection);
+    const fd = native.accept(this.fd, peer);
+    if (fd === UV_EAGAIN || fd === UV_ECONNABORTED) return; // the next event tries again
+    if (fd < 0) {
+      this.acceptFailed(fd, peer);
+      return;
     }
+    this.failures = 0;
+    if (this.maxConnections !== undefined && this.connections.size >= this.maxConnections) {
+      native.close(fd); // as net: dropped, the peer sees its end
+      return;
+    }
+    let connection: S;
+    try {
+      connection = this.makeConnection(fd, this.options);
+    } catch (error) {
+      this.emit('error', error);
+      return;
+    }
+    this.connections.add(connection);
+    connection.once('close', () => {
+      this.connections.delete(connection);
+      this.emitCloseIfDrained();
+    });
+    this.emit('connection', connection);
   }
 
   // The connection stays queued and the watcher would fire again at once:

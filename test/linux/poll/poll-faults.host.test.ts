@@ -3,6 +3,7 @@
 // and the data calls are wrapped to answer EAGAIN storms, short writes,
 // truncated messages and EOF mid-transfer. Nothing here touches AF_VSOCK.
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,8 @@ import { hvsock } from '../../helpers/hvsock';
 import { digestUntilEnd, readAll, sendPattern } from '../../helpers/streams';
 
 const EAGAIN = -11;
+const bindingModule: typeof import('../../../lib/binding') = createRequire(__filename)('../../../dist/binding.js');
+const hvsockBinding = () => bindingModule.binding();
 
 let restore: (() => void) | undefined;
 afterEach(() => {
@@ -282,6 +285,54 @@ describe('poll path: watcher and accept failures are reported, and bounded', () 
     expect(errors).toBe(1);
     expect(accepts).toBeGreaterThanOrEqual(2); // it does retry
     expect(accepts).toBeLessThanOrEqual(8); // 50, 100, 200 ms backoff: ~4
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    far.destroy();
+  });
+});
+
+describe('poll server accepting', () => {
+  let restore: (() => void) | undefined;
+  afterEach(() => {
+    restore?.();
+    restore = undefined;
+  });
+
+  // vsock's non-blocking accept on an empty queue sleeps until the next timer
+  // tick (up to 4 ms), so the server must never call accept when the queue
+  // may be empty: once per readiness event, not "until EAGAIN".
+  it('accepts one connection per readiness event and never calls accept on an empty queue', async () => {
+    const QUEUED = 3;
+    const handedOut: number[] = [];
+    let emptyQueueCalls = 0;
+    const installed = installFakeBinding({
+      listener: true,
+      accept(_real, fd) {
+        if (handedOut.length === QUEUED) {
+          emptyQueueCalls++;
+          return EAGAIN;
+        }
+        const pair = hvsockBinding().standInPair!() as [number, number];
+        handedOut.push(pair[1]);
+        // The stand-in listener is readable while connections are queued:
+        // taking the last one consumes the far end's byte.
+        if (handedOut.length === QUEUED) hvsockBinding().read!(fd, Buffer.alloc(1));
+        return pair[0];
+      },
+    });
+    restore = installed.restore;
+    const server = hvsock.createServer({ io: 'poll' });
+    const accepted: net.Socket[] = [];
+    server.on('connection', (socket: net.Socket) => accepted.push(socket));
+    server.listen({ port: 5000 });
+    await once(server, 'listening');
+    const far = farEnd(installed.kernel.takePeerFd());
+    far.write('x');
+    while (accepted.length < QUEUED) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // any further loop turns
+    const accepts = installed.kernel.calls.filter((call) => call.startsWith('accept')).length;
+    expect({ accepted: accepted.length, accepts, emptyQueueCalls }).toEqual({ accepted: QUEUED, accepts: QUEUED, emptyQueueCalls: 0 });
+    for (const socket of accepted) socket.destroy();
+    for (const fd of handedOut) hvsockBinding().close(fd);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     far.destroy();
   });
