@@ -9,7 +9,7 @@
       "target_name": "hvsock",
       "sources": ["native/addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],
       "conditions": [
         ["OS=='linux' and cross_win==0", {"sources": ["native/hvsock_linux.cc", "native/addon_poller.cc", "native/addon_io.cc", "native/io_linux.cc", "native/addon_message_sender.cc"]}],

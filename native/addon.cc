@@ -95,10 +95,11 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
+  hvsock_fd fd = Fd(info[0]);
 #ifndef _WIN32
-  FdCustodyOf(info.Env()).Drop(Int(info[0]));
+  FdCustodyOf(info.Env()).Drop(fd);
 #endif
-  return Status(info.Env(), hvsock_close(Fd(info[0])));
+  return Status(info.Env(), hvsock_close(fd));
 }
 
 // getsockname(fd, out) / getpeername(fd, out) -> status
@@ -272,7 +273,7 @@ class Addon : public Napi::Addon<Addon> {
   // read-only, close-on-exec). true opens it unless open (0 or -err);
   // false closes it, making room for one accept.
   Napi::Value Reserve(const Napi::CallbackInfo& info) {
-    bool hold = info[0].ToBoolean().Value();
+    bool hold = glue::Flag(info[0]);
     if (hold && reserve_fd_ < 0) {
       int rc = hvsock_open_reserve(&reserve_fd_);
       if (rc != 0) {

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "addon_callback.h"
+#include "glue.h"
 #include "io.h"
 
 namespace hvsock {
@@ -184,6 +185,7 @@ void OnTeardown(napi_async_cleanup_hook_handle, void* data) { BeginClose(static_
 
 MessageSender::MessageSender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MessageSender>(info) {
   Napi::Env env = info.Env();
+  if (IsEmpty()) return;  // not wrapped: the environment is being torn down (as Poller)
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
     Napi::TypeError::New(env, "MessageSender(fd, callback)").ThrowAsJavaScriptException();
     return;
@@ -194,7 +196,7 @@ MessageSender::MessageSender(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
     return;
   }
   hvsock_fd copy = -1;
-  int rc = hvsock_dup_cloexec(info[0].As<Napi::Number>().Int32Value(), &copy);
+  int rc = hvsock_dup_cloexec(glue::Fd(info[0]), &copy);
   if (rc != 0) {
     Napi::Error error = Napi::Error::New(env, "dup");
     error.Set("errno", Napi::Number::New(env, rc));
@@ -265,8 +267,8 @@ Napi::Value MessageSender::Close(const Napi::CallbackInfo& info) {
 // setBlocking(fd, blocking) -> 0 | -err: the sender's blocking send() needs
 // the file description blocking; every other call on it passes MSG_DONTWAIT.
 Napi::Value SetBlocking(const Napi::CallbackInfo& info) {
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  bool blocking = info[1].ToBoolean().Value();
+  int fd = static_cast<int>(glue::Fd(info[0]));
+  bool blocking = glue::Flag(info[1]);
   return Napi::Number::New(info.Env(), hvsock_set_blocking(fd, blocking ? 1 : 0));
 }
 

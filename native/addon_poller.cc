@@ -2,6 +2,7 @@
 
 #include "addon_callback.h"
 #include "addon_custody.h"
+#include "glue.h"
 #include "hvsock.h"
 
 namespace hvsock {
@@ -74,6 +75,10 @@ Napi::Function Poller::Define(Napi::Env env) {
 // new Poller(fd, callback(status, events)[, ownsFd])
 Poller::Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) {
   Napi::Env env = info.Env();
+  // Not wrapped: the environment is being torn down (napi_wrap fails once a
+  // terminated Worker can no longer call into JS). Nothing may be set up: an
+  // fd meant for this Poller is still in custody, and teardown closes it.
+  if (IsEmpty()) return;
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
     Napi::TypeError::New(env, "Poller(fd, callback)").ThrowAsJavaScriptException();
     return;
@@ -83,7 +88,7 @@ Poller::Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) 
     Napi::Error::New(env, "no event loop for this environment").ThrowAsJavaScriptException();
     return;
   }
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  int fd = static_cast<int>(glue::Fd(info[0]));
   PollState* state = new PollState();
   int rc = uv_poll_init(loop, &state->poll, fd);
   if (rc != 0) {
@@ -96,7 +101,7 @@ Poller::Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) 
   state->poll.data = state;
   state->owner = this;
   state->fd = fd;
-  state->owns_fd = info.Length() > 2 && info[2].ToBoolean().Value();
+  state->owns_fd = info.Length() > 2 && glue::Flag(info[2]);
   if (state->owns_fd) FdCustodyOf(env).Drop(fd);  // ours from here: closed by close() or teardown
   napi_add_async_cleanup_hook(env, OnEnvironmentTeardown, state, &state->cleanup_hook);
   state_ = state;

@@ -32,12 +32,23 @@ inline void DecodeAddress(const uint8_t* p, hvsock_addr* addr) {
   memcpy(addr->service_id, p + 24, 16);
 }
 
-// A descriptor argument (a JS number).
+// A descriptor argument (a JS number), or -1 (INVALID_SOCKET on Windows)
+// when it cannot be read. In an environment being torn down (a Worker being
+// terminated) N-API calls can fail, and node-addon-api's Int64Value() then
+// answers 0: a valid descriptor (stdin, or whatever reused the number, e.g.
+// the loop's epoll fd), which close() or writev() would then act on.
 inline hvsock_fd Fd(const Napi::Value& value) {
-  return static_cast<hvsock_fd>(value.As<Napi::Number>().Int64Value());
+  int64_t fd = -1;
+  if (napi_get_value_int64(value.Env(), value, &fd) != napi_ok) fd = -1;
+  return static_cast<hvsock_fd>(fd);
 }
 
 inline int Int(const Napi::Value& value) { return value.As<Napi::Number>().Int32Value(); }
+
+// A boolean argument, read without coercion: napi_coerce_to_bool refuses to
+// run in an environment being torn down (a Worker being terminated), and
+// node-addon-api turns that refusal into a fatal error.
+inline bool Flag(const Napi::Value& value) { return value.IsBoolean() && value.As<Napi::Boolean>().Value(); }
 
 // A status, count or descriptor result as a JS number.
 inline Napi::Number Status(Napi::Env env, int64_t status) {

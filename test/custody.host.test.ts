@@ -44,6 +44,18 @@ describe('descriptor custody', () => {
     expect(held()).toBe(start);
   });
 
+  it('Workers terminated while making Pollers and closing fds: no abort, no leaked or misdirected close', () => {
+    const run = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-terminate-native.js'), '40'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run).toMatchObject({ status: 0, signal: null });
+    const { workers, before, after } = JSON.parse(run.stdout);
+    expect(workers).toBe(40);
+    expect(after).toBe(before);
+  });
+
   it('a Worker terminated with fds no owner took yet leaks none', () => {
     const run = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-unowned-fds.js')], {
       encoding: 'utf8',
