@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { binding, SOCKET_STREAM } from '../lib/binding';
+import { expectWorkerLeftNoFds } from './helpers/worker-fixtures';
 
 const native = binding();
 const held = (): number => native.heldDescriptors!();
@@ -57,14 +58,6 @@ describe('descriptor custody', () => {
   });
 
   it('a Worker terminated with fds no owner took yet leaks none', () => {
-    const run = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'worker-unowned-fds.js')], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    expect(run.stderr).toBe('');
-    expect(run).toMatchObject({ status: 0, signal: null });
-    const { before, after, leaked } = JSON.parse(run.stdout);
-    expect(leaked).toEqual([]);
-    expect(after).toBe(before);
+    expectWorkerLeftNoFds('worker-unowned-fds.js');
   });
 });

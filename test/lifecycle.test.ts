@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertInTestGuest } from './helpers/guest';
 import { freshPort } from './helpers/streams';
+import { expectWorkerLeftNoFds } from './helpers/worker-fixtures';
 
 beforeAll(() => assertInTestGuest());
 
@@ -21,12 +22,7 @@ function runFixture(name: string, ...args: string[]) {
 
 describe('process lifecycle', () => {
   it('a Worker terminated with busy and connecting sockets: no crash, no leaked fds', () => {
-    const run = runFixture('worker-terminate.js', String(freshPort()));
-    expect(run.stderr).toBe('');
-    expect(run).toMatchObject({ status: 0, signal: null });
-    const { before, after, leaked } = JSON.parse(run.stdout);
-    expect(leaked).toEqual([]);
-    expect(after).toBe(before);
+    expectWorkerLeftNoFds('worker-terminate.js', String(freshPort()));
   });
 
   it("exits on its own with an unref'd server, client and accepted socket", () => {

@@ -6,11 +6,11 @@
 //   HVSOCK_ADDON_PATH=/abs/other.node ... to try another build of the addon
 // Each Worker listens, opens 10 connections that flood 64 KiB writes, and is
 // terminated 0-80 ms after it starts listening. Prints
-// { iterations, leakedRuns, leakedAll: [{ i, delay, leaked: ['fd->socket:[ino]'] }] }.
+// { iterations, leakedRuns, leakedAll: [{ i, delay, leaked: ['fd -> socket:[ino]'] }] }.
 // Before descriptor custody (native/addon_custody.h) the poll path leaked a
 // socket in 13 of 40 runs; with it 0 of 40 (docs/performance.md).
 'use strict';
-const { readdirSync, readlinkSync } = require('node:fs');
+const { readdirSync } = require('node:fs');
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
 
 if (isMainThread) {
@@ -19,13 +19,7 @@ if (isMainThread) {
     'node test/vm/run.mjs node test/probes/worker-terminate-race.js 40',
   );
   const fds = () => readdirSync('/proc/self/fd');
-  const describe = (fd) => {
-    try {
-      return `${fd}->${readlinkSync(`/proc/self/fd/${fd}`)}`;
-    } catch {
-      return fd;
-    }
-  };
+  const { describe } = require('../fixtures/worker-fds');
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const runWorker = (data, delay) =>
     new Promise((resolve, reject) => {

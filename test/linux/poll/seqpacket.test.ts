@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { assertInTestGuest } from '../../helpers/guest';
 import { hvsock } from '../../helpers/hvsock';
 import { freshPort } from '../../helpers/streams';
+import { expectWorkerLeftNoFds } from '../../helpers/worker-fixtures';
 
 import type { SeqpacketServer } from '../../../lib/index';
 
@@ -419,14 +420,6 @@ describe('seqpacket lifecycle', () => {
   );
 
   it('a Worker terminated with sends blocked in the kernel: no crash, no hang, no leaked fds', () => {
-    const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'worker-seqpacket.js'), String(freshPort())], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    expect(run.stderr).toBe('');
-    expect(run).toMatchObject({ status: 0, signal: null });
-    const { before, after, leaked } = JSON.parse(run.stdout);
-    expect(leaked).toEqual([]);
-    expect(after).toBe(before);
+    expectWorkerLeftNoFds('worker-seqpacket.js', String(freshPort()));
   });
 });
