@@ -386,6 +386,13 @@ test('a Worker terminated with a listener, an accepted and a connected socket op
   assert.match(child.stdout, /terminated 5 workers/);
 });
 
+test('Workers terminated while connecting and destroying in a loop: no abort', () => {
+  const child = runFixture('worker-terminate-churn.js');
+  assert.strictEqual(child.error, undefined);
+  assert.strictEqual(child.status, 0, child.stderr);
+  assert.match(child.stdout, /terminated 20 churning workers/);
+});
+
 test('under the permission model (no process.binding): TCP handles from public objects, data flows', () => {
   const child = runFixture('permission-echo.js', [
     '--experimental-permission',
