@@ -292,7 +292,7 @@ class Addon : public Napi::Addon<Addon> {
   // disown(fd): a Node handle is about to own the fd (handle.open), so
   // teardown must no longer close it.
   Napi::Value Disown(const Napi::CallbackInfo& info) {
-    custody_.Drop(Int(info[0]));
+    custody_.Drop(Fd(info[0]));
     return info.Env().Undefined();
   }
 
